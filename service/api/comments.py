@@ -1,0 +1,37 @@
+"""Site-facing endpoints: submit a comment, read its status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from service.api import schemas
+from service.api.context import authenticate, caller, services
+from service.moderation.comments import Comment, NewComment
+
+blp = Blueprint(
+    "comments",
+    __name__,
+    url_prefix="/v1/comments",
+    description="Submit comments and read verdicts (site key).",
+)
+blp.before_request(authenticate)
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(schemas.CommentIn, example=None)
+@blp.response(202, schemas.CommentAccepted)
+@blp.doc(security=[{"bearerAuth": []}])
+def submit(content: NewComment) -> dict[str, Any]:
+    """Accept a comment for moderation; 202 means it is durably stored."""
+    comment = services().moderation.submit(caller(), content)
+    return {"id": comment.id, "status": comment.status.value}
+
+
+@blp.route("/<string:comment_id>", methods=["GET"])
+@blp.response(200, schemas.CommentOut)
+@blp.doc(security=[{"bearerAuth": []}])
+def status(comment_id: str) -> Comment:
+    """Return a comment's status, score and reasons (never its author's e-mail)."""
+    return services().moderation.site_comment(caller(), comment_id)

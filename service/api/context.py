@@ -1,0 +1,43 @@
+"""What a view needs from the app: the wired services and the authenticated caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+from flask import current_app, g, request
+
+from service.moderation.access import Principal
+from service.moderation.workflow import Moderation
+from service.scoring import ModelCard
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything `create_app` wires for the views."""
+
+    moderation: Moderation
+    redis: redis.Redis
+    model_card: ModelCard | None
+    model_error: str = ""
+
+
+def services() -> Services:
+    """Return the services of the current app."""
+    wired: Services = current_app.extensions["modq"]
+    return wired
+
+
+def authenticate() -> None:
+    """Authenticate the request's bearer token; run before any body is parsed."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    g.principal = services().moderation.authenticate(
+        token.strip() if scheme.lower() == "bearer" else None
+    )
+
+
+def caller() -> Principal:
+    """Return the principal `authenticate` found for this request."""
+    principal: Principal = g.principal
+    return principal

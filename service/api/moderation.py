@@ -1,0 +1,67 @@
+"""Moderator endpoints: the review queue and decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from service.api import schemas
+from service.api.context import authenticate, caller, services
+from service.api.errors import error_body
+from service.moderation.comments import Comment, Decision
+from service.moderation.errors import CommentNotFoundError
+
+blp = Blueprint(
+    "moderation",
+    __name__,
+    url_prefix="/v1/moderation",
+    description="Review held comments (moderator token).",
+)
+blp.before_request(authenticate)
+
+
+@blp.route("/queue", methods=["GET"])
+@blp.arguments(schemas.QueueArgs, location="query")
+@blp.response(200, schemas.QueuePage)
+@blp.doc(security=[{"bearerAuth": []}])
+def queue(args: dict[str, Any]) -> dict[str, Any]:
+    """List the site's held comments, oldest first; follow `next_cursor` for more."""
+    items, cursor = services().moderation.queue(caller(), args["cursor"], args["limit"])
+    return {"items": items, "next_cursor": schemas.encode_cursor(cursor)}
+
+
+@blp.route("/comments/<string:comment_id>", methods=["GET"])
+@blp.response(200, schemas.ReviewItem)
+@blp.doc(security=[{"bearerAuth": []}])
+def comment(comment_id: str) -> Comment:
+    """Return one comment of the site with everything a moderator may see."""
+    return services().moderation.review_comment(caller(), comment_id)
+
+
+@blp.route("/comments/<string:comment_id>/decision", methods=["POST"])
+@blp.arguments(schemas.DecisionIn)
+@blp.response(200, schemas.ReviewItem)
+@blp.doc(security=[{"bearerAuth": []}])
+def decide(args: dict[str, Any], comment_id: str) -> Comment:
+    """Approve, reject or mark as spam; the comment leaves the queue."""
+    return services().moderation.decide(caller(), comment_id, args["decision"])
+
+
+@blp.route("/decisions", methods=["POST"])
+@blp.arguments(schemas.BulkDecisionIn)
+@blp.response(200, schemas.BulkDecisionOut)
+@blp.doc(security=[{"bearerAuth": []}])
+def decide_many(args: dict[str, Any]) -> dict[str, Any]:
+    """Decide many comments at once; each item succeeds or fails on its own."""
+    requests: list[tuple[str, Decision]] = [(d["id"], d["decision"]) for d in args["decisions"]]
+    outcomes = services().moderation.decide_many(caller(), requests)
+    return {"results": [_result(o.comment_id, o.comment, o.error) for o in outcomes]}
+
+
+def _result(comment_id: str, comment: Comment | None, error: Exception | None) -> dict[str, Any]:
+    if comment is not None:
+        return {"id": comment_id, "ok": True, "status": comment.status.value, "error": None}
+    code = 404 if isinstance(error, CommentNotFoundError) else 409
+    message = "no such comment" if code == 404 else str(error)
+    return {"id": comment_id, "ok": False, "status": None, "error": error_body(code, message)}

@@ -1,0 +1,198 @@
+"""The shapes of requests and responses; marshmallow at the HTTP edge only."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
+
+from service.moderation.comments import Author, Comment, Decision, NewComment
+from service.moderation.ports import Cursor
+
+#: Field names only modq may set; a client sending one is refused, not ignored.
+SERVER_FIELDS = ("id", "site", "status", "score", "reasons", "created_at")
+
+_COMMENT_ID = re.compile(r"^[0-9a-f]{32}$")
+_LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+class Text(fields.String):
+    """A string of valid Unicode, limited in UTF-8 bytes like WordPress's columns."""
+
+    def __init__(self, max_bytes: int, *, blank: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_bytes = max_bytes
+        self.blank = blank
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text: str = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise ValidationError("contains a lone surrogate; send valid Unicode") from None
+        if size > self.max_bytes:
+            raise ValidationError(f"is {size} bytes long; at most {self.max_bytes} are allowed")
+        if not self.blank and not text.strip():
+            raise ValidationError("must not be empty")
+        return text
+
+
+def _ip(value: str) -> None:
+    if value:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise ValidationError("is not an IPv4 or IPv6 address") from None
+
+
+def _pattern(regex: re.Pattern[str], what: str) -> validate.Validator:
+    return validate.Regexp(regex, error=f"is not {what}")
+
+
+class AuthorIn(Schema):
+    name = Text(245, blank=False, required=True)
+    email = Text(
+        100, blank=False, required=True, validate=validate.Email(error="is not an e-mail address")
+    )
+    url = Text(200, load_default="")
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Author:
+        return Author(**data)
+
+
+class CommentIn(Schema):
+    """A comment as a site's backend sends it."""
+
+    thread = Text(2048, load_default="", metadata={"description": "URL of the page"})
+    author = fields.Nested(AuthorIn, required=True)
+    body = Text(65_525, blank=False, required=True)
+    ip = Text(45, load_default="", validate=_ip, metadata={"description": "reader's IP"})
+    user_agent = Text(1024, load_default="")
+    referrer = Text(2048, load_default="")
+    parent_id = Text(32, load_default="", validate=_pattern(_COMMENT_ID, "a modq comment id"))
+    lang = Text(35, load_default="", validate=_pattern(_LANG, "a language tag like 'az'"))
+
+    @pre_load
+    def refuse_server_fields(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict):
+            sent = [name for name in SERVER_FIELDS if name in data]
+            if sent:
+                raise ValidationError(
+                    {name: ["is set by modq; clients may not send it"] for name in sent}
+                )
+        return data
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> NewComment:
+        return NewComment(**data)
+
+
+def _iso(timestamp: float | None) -> str | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC).isoformat()
+
+
+def _decided_by(comment: Comment) -> str | None:
+    if comment.decision is not None:
+        return "moderator"
+    return "model" if comment.scored_at is not None else None
+
+
+class CommentAccepted(Schema):
+    id = fields.String()
+    status = fields.String()
+
+
+class CommentOut(Schema):
+    """What a site may read of its comment: an allow-list, so no e-mail can slip out."""
+
+    id = fields.String()
+    thread = fields.Function(lambda c: c.content.thread)
+    status = fields.Function(lambda c: c.status.value)
+    score = fields.Float(allow_none=True)
+    reasons = fields.List(fields.String())
+    decided_by = fields.Function(_decided_by, metadata={"description": "model, moderator or null"})
+    created_at = fields.Function(lambda c: _iso(c.created_at))
+    scored_at = fields.Function(lambda c: _iso(c.scored_at))
+    decided_at = fields.Function(lambda c: _iso(c.decided_at))
+
+
+class AuthorOut(Schema):
+    name = fields.String()
+    email = fields.String()
+    url = fields.String()
+
+
+class ReviewItem(CommentOut):
+    """A comment as its site's moderators see it, e-mail included."""
+
+    author = fields.Function(lambda c: AuthorOut().dump(c.content.author))
+    body = fields.Function(lambda c: c.content.body)
+    ip = fields.Function(lambda c: c.content.ip)
+    user_agent = fields.Function(lambda c: c.content.user_agent)
+    referrer = fields.Function(lambda c: c.content.referrer)
+    parent_id = fields.Function(lambda c: c.content.parent_id)
+    lang = fields.Function(lambda c: c.content.lang)
+    decision = fields.Function(lambda c: c.decision.value if c.decision else None)
+
+
+class QueueArgs(Schema):
+    cursor = fields.String(load_default=None)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+    @post_load
+    def decode_cursor(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["cursor"] = decode_cursor(data["cursor"]) if data["cursor"] else None
+        return data
+
+
+class QueuePage(Schema):
+    items = fields.List(fields.Nested(ReviewItem))
+    next_cursor = fields.String(allow_none=True, metadata={"description": "null on the last page"})
+
+
+class DecisionIn(Schema):
+    decision = fields.Enum(Decision, by_value=True, required=True)
+
+
+class BulkItemIn(DecisionIn):
+    id = fields.String(required=True, validate=validate.Length(max=64))
+
+
+class BulkDecisionIn(Schema):
+    decisions = fields.List(
+        fields.Nested(BulkItemIn), required=True, validate=validate.Length(min=1, max=500)
+    )
+
+
+class BulkItemOut(Schema):
+    id = fields.String()
+    ok = fields.Boolean()
+    status = fields.String(allow_none=True)
+    error = fields.Dict(allow_none=True, metadata={"description": "the error shape, if not ok"})
+
+
+class BulkDecisionOut(Schema):
+    results = fields.List(fields.Nested(BulkItemOut))
+
+
+def encode_cursor(cursor: Cursor | None) -> str | None:
+    """Return an opaque string for a queue position."""
+    if cursor is None:
+        return None
+    return base64.urlsafe_b64encode(f"{cursor[0]}:{cursor[1]}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> Cursor:
+    """Parse a cursor from `encode_cursor`, raising ValidationError on anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        millis, comment_id = raw.split(":", 1)
+        return int(millis), comment_id
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValidationError({"cursor": ["is not a cursor this API returned"]}) from None

@@ -1,0 +1,75 @@
+"""create_app(): the one place the HTTP layer, the domain and storage are wired together."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import redis
+from flask import Flask, Response, g, request
+from flask_smorest import Api
+
+from service import logs
+from service.api import comments, errors, health, moderation
+from service.api.context import Services
+from service.moderation.workflow import Moderation
+from service.scoring import ModelIntegrityError, verify_model_file
+from service.settings import Settings
+from service.storage.apikeys import KeyStore
+from service.storage.comments import CommentStore
+from service.storage.connection import connect, redis_url
+
+log = logging.getLogger("modq.api")
+
+
+def create_app(settings: Settings | None = None, client: redis.Redis | None = None) -> Flask:
+    """Create and configure the app."""
+    settings = settings or Settings.from_env()
+    logs.configure(settings.log_level)
+    app = Flask("modq")
+    app.config.update(
+        API_TITLE="modq",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+    )
+    client = client or connect(redis_url(settings))
+    app.extensions["modq"] = _services(settings, client)
+    api = Api(app, spec_kwargs={"info": {"description": "Comment moderation API."}})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for blueprint in (comments.blp, moderation.blp, health.blp):
+        api.register_blueprint(blueprint)
+    errors.register(app)
+    app.before_request(_start_timer)
+    app.after_request(_log_request)
+    return app
+
+
+def _services(settings: Settings, client: redis.Redis) -> Services:
+    moderation_ = Moderation(CommentStore(client), KeyStore(client))
+    try:
+        card = verify_model_file(settings.model_path)
+    except ModelIntegrityError as exc:
+        log.error("event=model.invalid path=%s error=%s", settings.model_path, exc)
+        return Services(moderation_, client, None, str(exc))
+    return Services(moderation_, client, card)
+
+
+def _start_timer() -> None:
+    g.started = time.perf_counter()
+
+
+def _log_request(response: Response) -> Response:
+    elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    # The route's pattern, not the path: a path is client text and could carry anything.
+    route = request.url_rule.rule if request.url_rule else "unmatched"
+    log.info(
+        "event=http.request method=%s route=%s status=%d ms=%.1f",
+        request.method,
+        route,
+        response.status_code,
+        elapsed_ms,
+    )
+    return response

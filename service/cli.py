@@ -1,0 +1,183 @@
+"""The `modq` command: serve, api, worker, keys, train, evaluate."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from service import logs
+from service.moderation.access import KeyKind, check_site_name
+from service.settings import Settings, SettingsError
+from service.storage import server as redis_server
+from service.storage.connection import connect
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, or stop with a message that names the bad variable."""
+    try:
+        settings = Settings.from_env(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from None
+    logs.configure(settings.log_level)
+    return settings
+
+
+@contextlib.contextmanager
+def redis_for(settings: Settings) -> Iterator[str]:
+    """Yield the Redis URL to use, starting the embedded server if REDIS_URL is unset."""
+    if settings.redis_url:
+        yield settings.redis_url
+    else:
+        with redis_server.embedded(settings) as url:
+            yield url
+
+
+@click.group()
+def main() -> None:
+    """modq: comment moderation with a spam model, a review queue and moderators."""
+
+
+@main.command()
+@click.option("--host", help="Address to bind [MODQ_HOST].")
+@click.option("--port", type=int, help="Port to bind [MODQ_PORT].")
+@click.option("--api-workers", type=int, help="gunicorn worker processes [MODQ_API_WORKERS].")
+@click.option(
+    "--scoring-workers", type=int, help="Scoring workers, 0 for none [MODQ_SCORING_WORKERS]."
+)
+def serve(
+    host: str | None, port: int | None, api_workers: int | None, scoring_workers: int | None
+) -> None:
+    """Run the API, the scoring workers and (without REDIS_URL) an embedded Redis."""
+    from service.serve import Supervisor
+
+    settings = load_settings(
+        host=host, port=port, api_workers=api_workers, scoring_workers=scoring_workers
+    )
+    sys.exit(Supervisor(settings).run())
+
+
+@main.command()
+def api() -> None:
+    """Run only the HTTP API under gunicorn (REDIS_URL must be set)."""
+    from service.serve import gunicorn_args
+
+    settings = load_settings()
+    if settings.embedded_redis:
+        raise click.UsageError("REDIS_URL: 'modq api' needs it; use 'modq serve' for everything")
+    args = gunicorn_args(settings)
+    os.execv(args[0], args)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Exit once no comment is waiting.")
+def worker(burst: bool) -> None:
+    """Run one scoring worker until SIGTERM."""
+    from service import worker as scoring_worker
+
+    settings = load_settings()
+    with redis_for(settings) as url:
+        scoring_worker.run(settings, url, burst=burst)
+
+
+@main.group()
+def keys() -> None:
+    """Create, list and revoke site keys and moderator tokens."""
+
+
+@keys.command("create")
+@click.option("--site", required=True, help="The site the key belongs to, e.g. news.example.")
+@click.option("--moderator", "moderator", help="Create a moderator token for this person instead.")
+def keys_create(site: str, moderator: str | None) -> None:
+    """Print a new site key (or moderator token); it is shown only this once."""
+    try:
+        check_site_name(site)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--site") from None
+    kind = KeyKind.MODERATOR if moderator else KeyKind.SITE
+    with _key_store() as store:
+        record, token = store.create(kind, site, moderator or "")
+    click.echo(token)
+    click.echo(f"created {kind.value} key {record.principal.key_id} for {site}", err=True)
+
+
+@keys.command("list")
+@click.option("--site", help="Only this site's keys.")
+def keys_list(site: str | None) -> None:
+    """List keys by id (never their secrets)."""
+    with _key_store() as store:
+        records = store.list(site)
+    for record in records:
+        p = record.principal
+        created = datetime.fromtimestamp(record.created_at, UTC).isoformat(timespec="seconds")
+        state = "revoked" if record.revoked else "active"
+        click.echo(f"{p.key_id}  {p.kind.value:<9}  {p.site}  {p.name or '-'}  {created}  {state}")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key by its id; requests with it then answer 401."""
+    with _key_store() as store:
+        if not store.revoke(key_id):
+            raise click.ClickException(f"no key with id {key_id}")
+    click.echo(f"revoked {key_id}")
+
+
+@contextlib.contextmanager
+def _key_store() -> Iterator[Any]:
+    from service.storage.apikeys import KeyStore
+
+    settings = load_settings()
+    with redis_for(settings) as url:
+        yield KeyStore(connect(url, timeout_s=5))
+
+
+@main.command()
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def train(data: tuple[Path, ...], out: Path) -> None:
+    """Train the spam model on labelled CSVs; write the model file and its card."""
+    from model.train import train as train_model
+
+    card = train_model(list(data), out)
+    click.echo(
+        json.dumps(
+            {
+                "model": str(out),
+                "sha256": card.sha256,
+                "approve_below": card.approve_below,
+                "reject_above": card.reject_above,
+            }
+        )
+    )
+
+
+@main.command()
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def evaluate(data: tuple[Path, ...], model_path: Path | None) -> None:
+    """Print one JSON line of metrics of a model on labelled CSVs."""
+    from model.evaluate import evaluate as evaluate_model
+
+    path = model_path or load_settings().model_path
+    click.echo(json.dumps(evaluate_model(list(data), path)))

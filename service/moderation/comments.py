@@ -1,0 +1,87 @@
+"""Comments and the states they move through."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class CommentStatus(enum.StrEnum):
+    """Where a comment stands; `QUEUED` until a worker scores it."""
+
+    QUEUED = "queued"
+    APPROVED = "approved"
+    PENDING_REVIEW = "pending_review"
+    REJECTED = "rejected"
+    SPAM = "spam"
+
+
+class Decision(enum.StrEnum):
+    """What a moderator can decide about a comment."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    SPAM = "spam"
+
+    @property
+    def status(self) -> CommentStatus:
+        """The status a comment takes when a moderator decides this."""
+        return _DECISION_STATUS[self]
+
+
+_DECISION_STATUS = {
+    Decision.APPROVE: CommentStatus.APPROVED,
+    Decision.REJECT: CommentStatus.REJECTED,
+    Decision.SPAM: CommentStatus.SPAM,
+}
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who wrote a comment, as the site's form collected it."""
+
+    name: str
+    email: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class NewComment:
+    """A comment as a site submits it, before modq gives it an id."""
+
+    author: Author
+    body: str
+    thread: str = ""
+    ip: str = ""
+    user_agent: str = ""
+    referrer: str = ""
+    parent_id: str = ""
+    lang: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The scorer's view of a comment: P(spam), why, and the status the policy gave it."""
+
+    status: CommentStatus
+    score: float | None
+    reasons: tuple[str, ...]
+    model_version: str
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A stored comment with everything modq knows about it."""
+
+    id: str
+    site: str
+    content: NewComment
+    created_at: float
+    status: CommentStatus = CommentStatus.QUEUED
+    score: float | None = None
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+    model_version: str = ""
+    scored_at: float | None = None
+    decision: Decision | None = None
+    decided_by: str = ""
+    decided_at: float | None = None

@@ -1,0 +1,122 @@
+"""The moderation workflow: who may submit, read, list and decide, and what a decision does."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from service.moderation import access
+from service.moderation.access import KeyKind, Principal
+from service.moderation.comments import Comment, Decision, NewComment
+from service.moderation.errors import (
+    AuthenticationError,
+    CommentNotFoundError,
+    DecisionConflictError,
+    ModqError,
+    PermissionDeniedError,
+)
+from service.moderation.ports import Clock, CommentRepository, Cursor, KeyRepository
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    """What happened to one item of a bulk decision."""
+
+    comment_id: str
+    comment: Comment | None = None
+    error: ModqError | None = None
+
+
+class Moderation:
+    """The use cases of modq's HTTP API, each scoped to the caller's site."""
+
+    def __init__(
+        self, comments: CommentRepository, keys: KeyRepository, clock: Clock = time.time
+    ) -> None:
+        self._comments = comments
+        self._keys = keys
+        self._clock = clock
+
+    def authenticate(self, token: str | None) -> Principal:
+        """Return the principal of a bearer token, or raise AuthenticationError."""
+        parsed = access.parse_token(token or "")
+        if parsed is None:
+            raise AuthenticationError("missing or malformed bearer token")
+        kind, key_id, secret = parsed
+        principal = access.verify(self._keys.find(key_id), kind, secret)
+        if principal is None:
+            raise AuthenticationError("unknown or revoked key")
+        return principal
+
+    def submit(self, caller: Principal, content: NewComment) -> Comment:
+        """Store a site's new comment for scoring."""
+        _require(caller, KeyKind.SITE)
+        return self._comments.add(caller.site, content)
+
+    def site_comment(self, caller: Principal, comment_id: str) -> Comment:
+        """Return a comment for the site that submitted it."""
+        _require(caller, KeyKind.SITE)
+        return self._scoped(caller, comment_id)
+
+    def review_comment(self, caller: Principal, comment_id: str) -> Comment:
+        """Return a comment for one of its site's moderators."""
+        _require(caller, KeyKind.MODERATOR)
+        return self._scoped(caller, comment_id)
+
+    def queue(
+        self, caller: Principal, after: Cursor | None, limit: int
+    ) -> tuple[list[Comment], Cursor | None]:
+        """Return a page of the caller's review queue, oldest first."""
+        _require(caller, KeyKind.MODERATOR)
+        return self._comments.queue_page(caller.site, after, limit)
+
+    def decide(self, caller: Principal, comment_id: str, decision: Decision) -> Comment:
+        """Record a moderator's decision; the comment leaves the review queue."""
+        _require(caller, KeyKind.MODERATOR)
+        now = self._clock()
+
+        def change(comment: Comment) -> Comment:
+            return apply_decision(comment, decision, caller.name, now)
+
+        decided = self._comments.decide(caller.site, comment_id, change)
+        if decided is None:
+            raise CommentNotFoundError(comment_id)
+        return decided
+
+    def decide_many(
+        self, caller: Principal, requests: Sequence[tuple[str, Decision]]
+    ) -> list[DecisionOutcome]:
+        """Decide many comments; each succeeds or fails on its own."""
+        _require(caller, KeyKind.MODERATOR)
+        outcomes = []
+        for comment_id, decision in requests:
+            try:
+                outcomes.append(
+                    DecisionOutcome(comment_id, self.decide(caller, comment_id, decision))
+                )
+            except (CommentNotFoundError, DecisionConflictError) as exc:
+                outcomes.append(DecisionOutcome(comment_id, error=exc))
+        return outcomes
+
+    def _scoped(self, caller: Principal, comment_id: str) -> Comment:
+        # Another site's comment is "not found", so ids never reveal that they exist.
+        found = self._comments.get(comment_id)
+        if found is None or found.site != caller.site:
+            raise CommentNotFoundError(comment_id)
+        return found
+
+
+def apply_decision(comment: Comment, decision: Decision, moderator: str, now: float) -> Comment:
+    """Return `comment` decided; the same decision twice is a conflict, a change is not."""
+    if comment.decision == decision:
+        raise DecisionConflictError(f"comment {comment.id} is already decided: {decision.value}")
+    return dataclasses.replace(
+        comment, status=decision.status, decision=decision, decided_by=moderator, decided_at=now
+    )
+
+
+def _require(caller: Principal, kind: KeyKind) -> None:
+    if caller.kind != kind:
+        raise PermissionDeniedError(f"this endpoint needs a {kind.value} key")

@@ -1,0 +1,69 @@
+"""API keys and moderator tokens in Redis, stored by key id with only the secret's hash."""
+
+from __future__ import annotations
+
+import time
+
+import redis
+
+from service.moderation.access import KeyKind, KeyRecord, Principal, new_token
+from service.storage import keys
+
+
+class KeyStore:
+    """Creates, finds, lists and revokes keys."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+
+    def create(self, kind: KeyKind, site: str, name: str = "") -> tuple[KeyRecord, str]:
+        """Store a new key and return its record and the token, which is never stored."""
+        key_id, token, secret_hash = new_token(kind)
+        record = KeyRecord(Principal(key_id, kind, site, name), secret_hash, time.time())
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.api_key(key_id), mapping=_to_hash(record))
+            pipe.sadd(keys.api_key_index(), key_id)
+            pipe.execute()
+        return record, token
+
+    def find(self, key_id: str) -> KeyRecord | None:
+        """Return the record of `key_id`, or None."""
+        return _from_hash(key_id, self._redis.hgetall(keys.api_key(key_id)))
+
+    def list(self, site: str | None = None) -> list[KeyRecord]:
+        """Return every key (of `site`, if given), oldest first."""
+        key_ids = sorted(k.decode() for k in self._redis.smembers(keys.api_key_index()))
+        with self._redis.pipeline(transaction=False) as pipe:
+            for key_id in key_ids:
+                pipe.hgetall(keys.api_key(key_id))
+            raws = pipe.execute()
+        records = [_from_hash(key_id, raw) for key_id, raw in zip(key_ids, raws, strict=True)]
+        found = [r for r in records if r and (site is None or r.principal.site == site)]
+        return sorted(found, key=lambda r: r.created_at)
+
+    def revoke(self, key_id: str) -> bool:
+        """Revoke a key; return False if there is no such key."""
+        key = keys.api_key(key_id)
+        if not self._redis.exists(key):
+            return False
+        self._redis.hset(key, "revoked", "1")
+        return True
+
+
+def _to_hash(record: KeyRecord) -> dict[str, str]:
+    return {
+        "kind": record.principal.kind.value,
+        "site": record.principal.site,
+        "name": record.principal.name,
+        "secret_sha256": record.secret_hash,
+        "created_at": repr(record.created_at),
+        "revoked": "1" if record.revoked else "0",
+    }
+
+
+def _from_hash(key_id: str, raw: dict[bytes, bytes]) -> KeyRecord | None:
+    if not raw:
+        return None
+    h = {k.decode(): v.decode() for k, v in raw.items()}
+    principal = Principal(key_id, KeyKind(h["kind"]), h["site"], h["name"])
+    return KeyRecord(principal, h["secret_sha256"], float(h["created_at"]), h["revoked"] == "1")

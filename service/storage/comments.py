@@ -1,0 +1,216 @@
+"""Comments in Redis: one hash per comment, the intake stream, the review queues."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Sequence
+
+import redis
+
+from service.moderation.comments import (
+    Author,
+    Comment,
+    CommentStatus,
+    Decision,
+    NewComment,
+    Verdict,
+)
+from service.storage import keys
+
+# Writes a verdict once per comment id: a redelivered comment finds `scored_at` set and
+# changes nothing, and a moderator's earlier decision is never overwritten by the model.
+_APPLY_VERDICT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('HEXISTS', KEYS[1], 'scored_at') == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'score', ARGV[2], 'reasons', ARGV[3],
+           'model_version', ARGV[4], 'scored_at', ARGV[5])
+if redis.call('HGET', KEYS[1], 'status') == 'queued' then
+  redis.call('HSET', KEYS[1], 'status', ARGV[1])
+  if ARGV[1] == 'pending_review' then
+    redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], 'created_ms'), ARGV[6])
+  end
+end
+redis.call('HINCRBY', KEYS[3], 'scored_' .. ARGV[1], 1)
+return 1
+"""
+
+_DECIDE_RETRIES = 20
+
+
+class CommentStore:
+    """Reads and writes comments; every multi-key write is one transaction or script."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+        self._apply_verdict = client.register_script(_APPLY_VERDICT)
+
+    def add(self, site: str, content: NewComment) -> Comment:
+        """Store a new comment and put it on the intake stream, atomically."""
+        comment = Comment(id=uuid.uuid4().hex, site=site, content=content, created_at=time.time())
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.comment(comment.id), mapping=_to_hash(comment))
+            pipe.xadd(keys.intake_stream(), {"id": comment.id})
+            pipe.execute()
+        return comment
+
+    def get(self, comment_id: str) -> Comment | None:
+        """Return the comment with this id, or None."""
+        return _from_hash(self._redis.hgetall(keys.comment(comment_id)))
+
+    def get_many(self, comment_ids: Sequence[str]) -> list[Comment | None]:
+        """Return the comments with these ids, None where one is missing."""
+        with self._redis.pipeline(transaction=False) as pipe:
+            for comment_id in comment_ids:
+                pipe.hgetall(keys.comment(comment_id))
+            return [_from_hash(raw) for raw in pipe.execute()]
+
+    def apply_verdicts(self, verdicts: Sequence[tuple[Comment, Verdict]]) -> list[int]:
+        """Write each verdict unless one is already stored; 1 written, 0 kept, -1 no comment."""
+        now = repr(time.time())
+        with self._redis.pipeline(transaction=False) as pipe:
+            for comment, verdict in verdicts:
+                self._apply_verdict(
+                    keys=[
+                        keys.comment(comment.id),
+                        keys.review_queue(comment.site),
+                        keys.site_counters(comment.site),
+                    ],
+                    args=[
+                        verdict.status.value,
+                        "" if verdict.score is None else repr(verdict.score),
+                        json.dumps(list(verdict.reasons)),
+                        verdict.model_version,
+                        now,
+                        comment.id,
+                    ],
+                    client=pipe,
+                )
+            return [int(result) for result in pipe.execute()]
+
+    def queue_page(
+        self, site: str, after: tuple[int, str] | None, limit: int
+    ) -> tuple[list[Comment], tuple[int, str] | None]:
+        """Return up to `limit` held comments of `site`, oldest first, after the cursor."""
+        low = after[0] if after else "-inf"
+        # Ties on the timestamp are ordered by member, so over-fetch by what a tie can hide.
+        raw = self._redis.zrangebyscore(
+            keys.review_queue(site), low, "+inf", start=0, num=limit + 100, withscores=True
+        )
+        entries = [(int(score), member.decode()) for member, score in raw]
+        if after:
+            entries = [entry for entry in entries if entry > after]
+        more = len(entries) > limit
+        entries = entries[:limit]
+        comments = [c for c in self.get_many([member for _, member in entries]) if c]
+        cursor = entries[-1] if more else None
+        return comments, cursor
+
+    def queue_length(self, site: str) -> int:
+        """Return how many comments of `site` wait for a moderator."""
+        return int(self._redis.zcard(keys.review_queue(site)))
+
+    def decide(
+        self, site: str, comment_id: str, change: Callable[[Comment], Comment]
+    ) -> Comment | None:
+        """Apply a moderator's `change` to a comment of `site` and log it; None if not found.
+
+        Optimistic: the comment is watched, so a concurrent write makes the transaction
+        retry with fresh data instead of losing either update.
+        """
+        key = keys.comment(comment_id)
+        with self._redis.pipeline(transaction=True) as pipe:
+            for _ in range(_DECIDE_RETRIES):
+                try:
+                    pipe.watch(key)
+                    current = _from_hash(pipe.hgetall(key))
+                    if current is None or current.site != site:
+                        return None
+                    decided = change(current)
+                    pipe.multi()
+                    _write_decision(pipe, current, decided)
+                    pipe.execute()
+                    return decided
+                except redis.WatchError:
+                    continue
+        raise redis.exceptions.ConnectionError("comment kept changing; decision not written")
+
+
+def _write_decision(pipe: redis.client.Pipeline, before: Comment, after: Comment) -> None:
+    assert after.decision is not None and after.decided_at is not None
+    pipe.hset(
+        keys.comment(after.id),
+        mapping={
+            "status": after.status.value,
+            "decision": after.decision.value,
+            "decided_by": after.decided_by,
+            "decided_at": repr(after.decided_at),
+        },
+    )
+    pipe.zrem(keys.review_queue(after.site), after.id)
+    pipe.hincrby(keys.site_counters(after.site), f"decided_{after.decision.value}", 1)
+    pipe.xadd(
+        keys.decisions_stream(),
+        {
+            "id": after.id,
+            "site": after.site,
+            "moderator": after.decided_by,
+            "decision": after.decision.value,
+            "previous_status": before.status.value,
+            "score": "" if before.score is None else repr(before.score),
+            "model_version": before.model_version,
+            "at": repr(after.decided_at),
+        },
+    )
+
+
+def _to_hash(comment: Comment) -> dict[str, str]:
+    content = comment.content
+    return {
+        "id": comment.id,
+        "site": comment.site,
+        "created_ms": str(int(comment.created_at * 1000)),
+        "status": comment.status.value,
+        "thread": content.thread,
+        "name": content.author.name,
+        "email": content.author.email,
+        "url": content.author.url,
+        "body": content.body,
+        "ip": content.ip,
+        "user_agent": content.user_agent,
+        "referrer": content.referrer,
+        "parent_id": content.parent_id,
+        "lang": content.lang,
+    }
+
+
+def _from_hash(raw: dict[bytes, bytes]) -> Comment | None:
+    if not raw:
+        return None
+    h = {k.decode(): v.decode() for k, v in raw.items()}
+    content = NewComment(
+        author=Author(name=h["name"], email=h["email"], url=h.get("url", "")),
+        body=h["body"],
+        **{
+            f: h.get(f, "") for f in ("thread", "ip", "user_agent", "referrer", "parent_id", "lang")
+        },
+    )
+    return Comment(
+        id=h["id"],
+        site=h["site"],
+        content=content,
+        created_at=int(h["created_ms"]) / 1000,
+        status=CommentStatus(h["status"]),
+        score=_optional_float(h.get("score")),
+        reasons=tuple(json.loads(h.get("reasons", "[]"))),
+        model_version=h.get("model_version", ""),
+        scored_at=_optional_float(h.get("scored_at")),
+        decision=Decision(h["decision"]) if h.get("decision") else None,
+        decided_by=h.get("decided_by", ""),
+        decided_at=_optional_float(h.get("decided_at")),
+    )
+
+
+def _optional_float(value: str | None) -> float | None:
+    return None if value is None or value == "" else float(value)

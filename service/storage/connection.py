@@ -1,0 +1,42 @@
+"""Redis clients with bounded timeouts, so a dead Redis fails requests fast instead of hanging."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+
+import redis
+
+from service.settings import Settings
+
+SOCKET_NAME = "redis.sock"
+_MAX_SOCKET_PATH = 100
+
+
+def redis_url(settings: Settings) -> str:
+    """The URL every modq process uses: REDIS_URL, or the embedded server's socket."""
+    if settings.redis_url:
+        return settings.redis_url
+    return f"unix://{embedded_socket(settings)}"
+
+
+def embedded_socket(settings: Settings) -> Path:
+    """Where the embedded redis-server listens: in the data dir, unless that path is too long."""
+    path = (settings.data_dir / SOCKET_NAME).resolve()
+    if len(str(path)) <= _MAX_SOCKET_PATH:
+        return path
+    # Unix socket paths are limited to ~107 bytes; fall back to one named after the data dir.
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"modq-{digest}.sock"
+
+
+def connect(url: str, *, timeout_s: float = 1.5) -> redis.Redis:
+    """Return a client whose every call gives up after `timeout_s`."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+        health_check_interval=15,
+        retry_on_timeout=False,
+    )

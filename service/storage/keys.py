@@ -1,0 +1,46 @@
+"""Every Redis key modq uses, built in one place."""
+
+PREFIX = "modq"
+
+#: Consumer group of the scoring workers on the intake stream.
+SCORERS_GROUP = "scorers"
+
+
+def intake_stream() -> str:
+    """Stream of comment ids waiting to be scored."""
+    return f"{PREFIX}:intake"
+
+
+def comment(comment_id: str) -> str:
+    """Hash holding one comment, its verdict and its decision."""
+    return f"{PREFIX}:comment:{comment_id}"
+
+
+def review_queue(site: str) -> str:
+    """Sorted set of a site's held comment ids, scored by creation time in ms."""
+    return f"{PREFIX}:queue:{site}"
+
+
+def decisions_stream() -> str:
+    """Append-only log of every moderator decision, for learning and audit."""
+    return f"{PREFIX}:decisions"
+
+
+def site_counters(site: str) -> str:
+    """Hash of per-site counters (comments scored per status)."""
+    return f"{PREFIX}:counters:{site}"
+
+
+def api_key(key_id: str) -> str:
+    """Hash describing one API key or moderator token (its secret only as a hash)."""
+    return f"{PREFIX}:apikey:{key_id}"
+
+
+def api_key_index() -> str:
+    """Set of every key id, for listing."""
+    return f"{PREFIX}:apikeys"
+
+
+def worker_heartbeat() -> str:
+    """Hash of scoring workers: consumer name -> last beat (unix seconds) and model version."""
+    return f"{PREFIX}:workers"

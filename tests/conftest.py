@@ -1,0 +1,98 @@
+"""Fixtures: a real redis-server on a free port, settings, the app, clients and keys."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis as redis_lib
+from flask import Flask
+from flask.testing import FlaskClient
+
+from service import worker
+from service.app import create_app
+from service.moderation.access import KeyKind
+from service.settings import Settings
+from service.storage import server as redis_server
+from service.storage.apikeys import KeyStore
+from service.storage.connection import connect
+
+
+def free_port() -> int:
+    """Return a TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start one redis-server for the session, on a free port, with its data in a temp dir."""
+    data_dir = tmp_path_factory.mktemp("redis")
+    server = redis_server.start(data_dir, port=free_port())
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def redis(redis_server_url: str) -> Iterator[redis_lib.Redis]:
+    """A client of the session's Redis, flushed before each test."""
+    client = connect(redis_server_url, timeout_s=5)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def settings(redis_server_url: str, tmp_path: Path) -> Settings:
+    """Settings pointing at the test Redis, with nothing read from the environment."""
+    return Settings.from_env({}, redis_url=redis_server_url, data_dir=tmp_path / "var", block_ms=50)
+
+
+@pytest.fixture
+def app(settings: Settings, redis: redis_lib.Redis) -> Flask:
+    flask_app = create_app(settings, redis)
+    flask_app.config["TESTING"] = True
+    return flask_app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class Keys:
+    """Creates keys in the test Redis and builds auth headers from them."""
+
+    def __init__(self, client: redis_lib.Redis) -> None:
+        self.store = KeyStore(client)
+
+    def site(self, site: str) -> dict[str, str]:
+        return self._headers(KeyKind.SITE, site, "")
+
+    def moderator(self, site: str, name: str = "mod") -> dict[str, str]:
+        return self._headers(KeyKind.MODERATOR, site, name)
+
+    def _headers(self, kind: KeyKind, site: str, name: str) -> dict[str, str]:
+        _, token = self.store.create(kind, site, name)
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def keys(redis: redis_lib.Redis) -> Keys:
+    return Keys(redis)
+
+
+@pytest.fixture
+def drain(settings: Settings, redis: redis_lib.Redis) -> Callable[..., int]:
+    """Run a real worker (the shipped model) until the intake stream is empty."""
+
+    def run(**overrides: Any) -> int:
+        worker_settings = dataclasses.replace(settings, **overrides)
+        return worker.build(worker_settings, redis).run(burst=True)
+
+    return run

@@ -1,0 +1,140 @@
+"""Bad input: every case answers a 4xx in the one JSON error shape and stores nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import redis as redis_lib
+from flask.testing import FlaskClient
+
+from tests.conftest import Keys
+from tests.factories import comment_body
+
+ERROR_KEYS = {"code", "status", "message"}
+
+
+def _author(**fields: Any) -> dict[str, Any]:
+    return {"name": "Aysel", "email": "aysel@mail.example", **fields}
+
+
+BAD_JSON_BODIES = {
+    "malformed": (b'{"body": "unterminated', 400),
+    "top-level array": (b"[1, 2, 3]", 422),
+    "top-level string": (b'"hello"', 422),
+    "deeply nested": (b"[" * 100_000 + b"]" * 100_000, 400),
+    "nested objects": (b'{"a":' * 30_000 + b"1" + b"}" * 30_000, 400),
+    "invalid utf-8": (b'{"body": "\xff\xfe"}', 400),
+    "NaN body": (b'{"author": {"name": "a", "email": "a@b.example"}, "body": NaN}', 422),
+    "huge number": (b'{"author": {"name": "a", "email": "a@b.example"}, "body": 1e999}', 422),
+    "empty": (b"", 422),
+}
+
+
+@pytest.mark.parametrize("raw, code", BAD_JSON_BODIES.values(), ids=BAD_JSON_BODIES.keys())
+def test_malformed_bodies_are_refused(
+    client: FlaskClient, keys: Keys, redis: redis_lib.Redis, raw: bytes, code: int
+) -> None:
+    response = client.post(
+        "/v1/comments", data=raw, content_type="application/json", headers=keys.site("news")
+    )
+
+    _assert_error(response, code)
+    assert redis.xlen("modq:intake") == 0
+
+
+BAD_FIELDS: dict[str, tuple[dict[str, Any], str]] = {
+    "no body": ({"author": _author()}, "body"),
+    "no author": ({"body": "hi"}, "author"),
+    "no name": ({"author": {"email": "a@b.example"}, "body": "hi"}, "author"),
+    "no email": ({"author": {"name": "A"}, "body": "hi"}, "author"),
+    "bad email": ({"author": _author(email="not-an-email"), "body": "hi"}, "author"),
+    "blank body": ({"author": _author(), "body": "   "}, "body"),
+    "body wrong type": ({"author": _author(), "body": 42}, "body"),
+    "author wrong type": ({"author": "Aysel", "body": "hi"}, "author"),
+    "lone surrogate": ({"author": _author(), "body": "bad \ud800 text"}, "body"),
+    "surrogate in name": ({"author": _author(name="\udfff"), "body": "hi"}, "author"),
+    "unknown field": ({"author": _author(), "body": "hi", "color": "red"}, "color"),
+    "sets status": ({"author": _author(), "body": "hi", "status": "approved"}, "status"),
+    "sets score": ({"author": _author(), "body": "hi", "score": 0}, "score"),
+    "sets site": ({"author": _author(), "body": "hi", "site": "other"}, "site"),
+    "sets id": ({"author": _author(), "body": "hi", "id": "0" * 32}, "id"),
+    "bad ip": ({"author": _author(), "body": "hi", "ip": "999.1.1.1"}, "ip"),
+    "bad parent id": ({"author": _author(), "body": "hi", "parent_id": "x"}, "parent_id"),
+    "body over limit": ({"author": _author(), "body": "é" * 32_763}, "body"),
+    "name over limit": ({"author": _author(name="n" * 246), "body": "hi"}, "author"),
+    "email over limit": ({"author": _author(email="e" * 91 + "@x.example"), "body": "hi"}, "author"),
+    "url over limit": ({"author": _author(url="u" * 201), "body": "hi"}, "author"),
+}
+
+
+@pytest.mark.parametrize("payload, field", BAD_FIELDS.values(), ids=BAD_FIELDS.keys())
+def test_invalid_comments_name_the_field(
+    client: FlaskClient, keys: Keys, redis: redis_lib.Redis, payload: dict[str, Any], field: str
+) -> None:
+    raw = json.dumps(payload)  # json.dumps keeps lone surrogates as \\u escapes
+    response = client.post(
+        "/v1/comments", data=raw, content_type="application/json", headers=keys.site("news")
+    )
+
+    _assert_error(response, 422)
+    assert field in response.json["errors"]["json"]
+    assert redis.xlen("modq:intake") == 0
+
+
+def test_limits_count_bytes_and_allow_exactly_the_limit(client: FlaskClient, keys: Keys) -> None:
+    body = "é" * 32_762 + "a"  # 65,525 bytes in UTF-8
+    payload = comment_body(body, author=_author(name="n" * 245, url="u" * 200))
+
+    response = client.post("/v1/comments", json=payload, headers=keys.site("news"))
+
+    assert response.status_code == 202
+
+
+def test_oversize_request_is_413(client: FlaskClient, keys: Keys) -> None:
+    response = client.post(
+        "/v1/comments", json=comment_body("x" * 300_000), headers=keys.site("news")
+    )
+
+    _assert_error(response, 413)
+
+
+AUTH_CASES = {
+    "no header": {},
+    "not bearer": {"Authorization": "Basic dXNlcjpwYXNz"},
+    "garbage": {"Authorization": "Bearer nonsense"},
+    "well-formed unknown": {"Authorization": "Bearer modq_site_0123456789ab_" + "A" * 43},
+}
+
+
+@pytest.mark.parametrize("headers", AUTH_CASES.values(), ids=AUTH_CASES.keys())
+def test_missing_or_wrong_key_is_401_before_the_body_is_read(
+    client: FlaskClient, headers: dict[str, str]
+) -> None:
+    response = client.post("/v1/comments", data=b"{not json", headers=headers)
+
+    _assert_error(response, 401)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_wrong_secret_for_a_real_key_id_is_401(client: FlaskClient, keys: Keys) -> None:
+    token = keys.site("news")["Authorization"]
+    tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+
+    response = client.get("/v1/comments/" + "0" * 32, headers={"Authorization": tampered})
+
+    _assert_error(response, 401)
+
+
+def test_unknown_route_and_method_are_json(client: FlaskClient, keys: Keys) -> None:
+    _assert_error(client.get("/nope"), 404)
+    _assert_error(client.delete("/v1/comments", headers=keys.site("news")), 405)
+
+
+def _assert_error(response: Any, code: int) -> None:
+    assert response.status_code == code, response.get_data(as_text=True)[:500]
+    assert response.is_json
+    assert ERROR_KEYS <= set(response.json)
+    assert response.json["code"] == code
+    assert isinstance(response.json["message"], str) and response.json["message"]

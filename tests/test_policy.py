@@ -1,0 +1,36 @@
+"""The verdict policy, table-tested."""
+
+import pytest
+
+from service.moderation.comments import CommentStatus
+from service.moderation.policy import Thresholds
+
+T = Thresholds(approve_below=0.2, reject_above=0.9)
+
+
+@pytest.mark.parametrize(
+    "probability, status",
+    [
+        (0.0, CommentStatus.APPROVED),
+        (0.1999, CommentStatus.APPROVED),
+        (0.2, CommentStatus.PENDING_REVIEW),
+        (0.5, CommentStatus.PENDING_REVIEW),
+        (0.9, CommentStatus.PENDING_REVIEW),
+        (0.9001, CommentStatus.SPAM),
+        (1.0, CommentStatus.SPAM),
+    ],
+)
+def test_probability_maps_to_status(probability: float, status: CommentStatus) -> None:
+    assert T.status_for(probability) is status
+
+
+def test_review_everything_when_thresholds_span_the_range() -> None:
+    everything = Thresholds(approve_below=0.0, reject_above=1.0)
+
+    assert {everything.status_for(p / 10) for p in range(11)} == {CommentStatus.PENDING_REVIEW}
+
+
+@pytest.mark.parametrize("low, high", [(0.6, 0.4), (-0.1, 0.5), (0.5, 1.1)])
+def test_inconsistent_thresholds_are_refused(low: float, high: float) -> None:
+    with pytest.raises(ValueError, match="approve_below"):
+        Thresholds(low, high)

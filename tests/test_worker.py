@@ -1,0 +1,147 @@
+"""The scoring worker: stream in, verdicts out, at least once and never twice."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Sequence
+
+import pytest
+import redis as redis_lib
+from flask.testing import FlaskClient
+
+from service import worker
+from service.scoring import Score, ScoringInput
+from service.settings import Settings
+from service.storage import keys as rkeys
+from service.storage.streams import IntakeStream
+from tests.conftest import Keys
+from tests.factories import HAM, SPAM, comment_body
+
+
+def _post(client: FlaskClient, headers: dict[str, str], bodies: Sequence[str]) -> list[str]:
+    ids = []
+    for body in bodies:
+        response = client.post("/v1/comments", json=comment_body(body), headers=headers)
+        assert response.status_code == 202
+        ids.append(response.json["id"])
+    return ids
+
+
+def _scored_total(redis: redis_lib.Redis, site: str) -> int:
+    counters = redis.hgetall(rkeys.site_counters(site))
+    return sum(int(v) for k, v in counters.items() if k.startswith(b"scored_"))
+
+
+def _pending(redis: redis_lib.Redis) -> int:
+    return int(redis.xpending(rkeys.intake_stream(), rkeys.SCORERS_GROUP)["pending"])
+
+
+def test_submitted_comments_get_verdicts_with_reasons(
+    client: FlaskClient,
+    keys: Keys,
+    drain: Callable[..., int],
+    settings: Settings,
+    redis: redis_lib.Redis,
+) -> None:
+    site = keys.site("news")
+    ham_id, spam_id = _post(client, site, [HAM, SPAM])
+
+    assert drain() == 2
+
+    ham = client.get(f"/v1/comments/{ham_id}", headers=site).json
+    spam = client.get(f"/v1/comments/{spam_id}", headers=site).json
+    assert spam["score"] > ham["score"]
+    thresholds = worker.build(settings, redis).thresholds  # the model card's
+    for result in (ham, spam):
+        assert result["status"] == thresholds.status_for(result["score"]).value
+        assert result["decided_by"] == "model" and result["scored_at"]
+    assert spam["status"] in {"spam", "pending_review"}
+    assert spam["reasons"], "a spam verdict says why"
+
+
+def test_two_workers_side_by_side_score_each_comment_once(
+    client: FlaskClient, keys: Keys, settings: Settings, redis: redis_lib.Redis
+) -> None:
+    ids = _post(client, keys.site("news"), [f"comment number {n} about the news" for n in range(120)])
+    workers = [worker.build(settings, redis) for _ in range(2)]
+    for n, w in enumerate(workers):
+        w.stream = IntakeStream(redis, f"test-{n}")  # two consumers of one group
+    threads = [threading.Thread(target=w.run, kwargs={"burst": True}) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert _scored_total(redis, "news") == len(ids)
+    assert all(redis.hexists(rkeys.comment(i), "scored_at") for i in ids)
+    assert _pending(redis) == 0
+    assert redis.xlen(rkeys.intake_stream()) == 0
+
+
+class CrashAtAck(IntakeStream):
+    """An intake stream whose worker dies after writing verdicts, before acking them."""
+
+    def ack(self, entry_ids: list[str]) -> None:
+        raise SystemExit("worker killed before ack")
+
+
+def test_worker_killed_before_ack_loses_nothing_and_doubles_nothing(
+    client: FlaskClient, keys: Keys, settings: Settings, redis: redis_lib.Redis
+) -> None:
+    ids = _post(client, keys.site("news"), [HAM, SPAM, "Good point about the buses."] * 10)
+    doomed = worker.build(settings, redis)
+    doomed.stream = CrashAtAck(redis, "doomed")
+    with pytest.raises(SystemExit):
+        doomed.run(burst=True)
+    written = {i: redis.hgetall(rkeys.comment(i)) for i in ids}
+    assert _pending(redis) == len(ids), "delivered but unacknowledged"
+
+    # The dead worker's entries are stale at once for a survivor with a 1 ms reclaim timeout.
+    survivor = worker.build(dataclasses.replace(settings, reclaim_idle_ms=1), redis)
+    survivor.run(burst=True)
+
+    assert _pending(redis) == 0
+    assert _scored_total(redis, "news") == len(ids)
+    assert {i: redis.hgetall(rkeys.comment(i)) for i in ids} == written
+    queued = redis.zrange(rkeys.review_queue("news"), 0, -1)
+    assert len(queued) == len(set(queued))
+
+
+class ExplodingScorer:
+    """A scorer that fails on one comment, as a broken model or a poison input would."""
+
+    def __init__(self, real: worker.BatchScorer) -> None:
+        self.real = real
+
+    def score(self, items: Sequence[ScoringInput]) -> list[Score]:
+        if any("poison" in item.body for item in items):
+            raise ValueError("cannot score this")
+        return self.real.score(items)
+
+
+def test_a_comment_that_cannot_be_scored_is_held_for_review(
+    client: FlaskClient, keys: Keys, settings: Settings, redis: redis_lib.Redis
+) -> None:
+    site = keys.site("news")
+    good_id, poison_id = _post(client, site, [HAM, "poison pill"])
+    w = worker.build(settings, redis)
+    w.scorer = ExplodingScorer(w.scorer)
+
+    w.run(burst=True)
+
+    poison = client.get(f"/v1/comments/{poison_id}", headers=site).json
+    assert poison["status"] == "pending_review"
+    assert poison["reasons"] == [worker.UNSCORABLE_REASON]
+    assert client.get(f"/v1/comments/{good_id}", headers=site).json["score"] is not None
+    assert redis.zscore(rkeys.review_queue("news"), poison_id) is not None
+
+
+def test_stop_finishes_and_returns(settings: Settings, redis: redis_lib.Redis) -> None:
+    w = worker.build(settings, redis)
+    thread = threading.Thread(target=w.run)
+    thread.start()
+    w.stop()
+    thread.join(10)
+
+    assert not thread.is_alive()
