@@ -29,7 +29,7 @@ def gunicorn_args(settings: Settings) -> list[str]:
         "--threads", str(settings.api_threads),
         "--worker-class", "gthread",
         "--graceful-timeout", "10",
-        "--max-requests-jitter", "0",
+        "--no-control-socket",
         "service.wsgi:app",
     ]  # fmt: skip
 

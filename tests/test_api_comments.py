@@ -45,7 +45,9 @@ def test_optional_fields_may_be_left_out(client: FlaskClient, keys: Keys) -> Non
     assert response.status_code == 202
 
 
-def test_unicode_from_every_script_is_kept(client: FlaskClient, keys: Keys, redis: redis_lib.Redis) -> None:
+def test_unicode_from_every_script_is_kept(
+    client: FlaskClient, keys: Keys, redis: redis_lib.Redis
+) -> None:
     text = "Məqalə üçün təşəkkürlər. شكرا على المقال. Спасибо за статью 👍"
     site = keys.site("news")
 

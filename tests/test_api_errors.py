@@ -64,7 +64,10 @@ BAD_FIELDS: dict[str, tuple[dict[str, Any], str]] = {
     "bad parent id": ({"author": _author(), "body": "hi", "parent_id": "x"}, "parent_id"),
     "body over limit": ({"author": _author(), "body": "é" * 32_763}, "body"),
     "name over limit": ({"author": _author(name="n" * 246), "body": "hi"}, "author"),
-    "email over limit": ({"author": _author(email="e" * 91 + "@x.example"), "body": "hi"}, "author"),
+    "email over limit": (
+        {"author": _author(email="e" * 91 + "@x.example"), "body": "hi"},
+        "author",
+    ),
     "url over limit": ({"author": _author(url="u" * 201), "body": "hi"}, "author"),
 }
 
@@ -135,6 +138,6 @@ def test_unknown_route_and_method_are_json(client: FlaskClient, keys: Keys) -> N
 def _assert_error(response: Any, code: int) -> None:
     assert response.status_code == code, response.get_data(as_text=True)[:500]
     assert response.is_json
-    assert ERROR_KEYS <= set(response.json)
+    assert set(response.json) >= ERROR_KEYS
     assert response.json["code"] == code
     assert isinstance(response.json["message"], str) and response.json["message"]

@@ -27,7 +27,10 @@ def held(client: FlaskClient, keys: Keys, drain: Callable[..., int]) -> Callable
         headers = keys.site(site)
         ids = []
         for i in range(n):
-            payload = comment_body(f"Comment {i} on the budget article", author={"name": f"Reader {i}", "email": f"r{i}@mail.example"})
+            payload = comment_body(
+                f"Comment {i} on the budget article",
+                author={"name": f"Reader {i}", "email": f"r{i}@mail.example"},
+            )
             ids.append(client.post("/v1/comments", json=payload, headers=headers).json["id"])
         drain(approve_below=0.0, reject_above=1.0)  # every probability lands in between
         return ids
@@ -119,7 +122,9 @@ def test_bulk_decisions_report_each_item(
         {"id": missing, "decision": "reject"},
     ]
 
-    response = client.post("/v1/moderation/decisions", json={"decisions": decisions}, headers=moderator)
+    response = client.post(
+        "/v1/moderation/decisions", json={"decisions": decisions}, headers=moderator
+    )
 
     assert response.status_code == 200
     results = {r["id"]: r for r in response.json["results"]}

@@ -20,7 +20,10 @@ def test_other_sites_comments_are_404_on_every_endpoint(
 ) -> None:
     site_a, site_b = keys.site("a.example"), keys.site("b.example")
     mod_a = keys.moderator("a.example")
-    b_ids = [client.post("/v1/comments", json=comment_body(f"b {n}"), headers=site_b).json["id"] for n in range(20)]
+    b_ids = [
+        client.post("/v1/comments", json=comment_body(f"b {n}"), headers=site_b).json["id"]
+        for n in range(20)
+    ]
     client.post("/v1/comments", json=comment_body("a's own"), headers=site_a)
     drain(approve_below=0.0, reject_above=1.0)
     before = _snapshot(redis)
@@ -31,7 +34,9 @@ def test_other_sites_comments_are_404_on_every_endpoint(
         url = f"/v1/moderation/comments/{comment_id}/decision"
         assert client.post(url, json={"decision": "approve"}, headers=mod_a).status_code == 404
     bulk = [{"id": i, "decision": "spam"} for i in b_ids]
-    results = client.post("/v1/moderation/decisions", json={"decisions": bulk}, headers=mod_a).json["results"]
+    results = client.post("/v1/moderation/decisions", json={"decisions": bulk}, headers=mod_a).json[
+        "results"
+    ]
     queue = client.get("/v1/moderation/queue", headers=mod_a).json["items"]
 
     assert {r["error"]["code"] for r in results} == {404}
@@ -52,7 +57,9 @@ def test_site_key_is_403_on_moderator_endpoints(client: FlaskClient, keys: Keys)
     assert decision.json["code"] == 403
 
 
-def test_moderator_token_cannot_submit_or_use_site_endpoints(client: FlaskClient, keys: Keys) -> None:
+def test_moderator_token_cannot_submit_or_use_site_endpoints(
+    client: FlaskClient, keys: Keys
+) -> None:
     moderator = keys.moderator("news")
 
     assert client.post("/v1/comments", json=comment_body(), headers=moderator).status_code == 403

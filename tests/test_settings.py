@@ -21,7 +21,11 @@ def test_defaults_need_no_environment() -> None:
 
 
 def test_values_are_parsed_from_the_environment() -> None:
-    env = {"REDIS_URL": "redis://localhost:7000/1", "MODQ_PORT": "9000", "MODQ_REJECT_ABOVE": "0.95"}
+    env = {
+        "REDIS_URL": "redis://localhost:7000/1",
+        "MODQ_PORT": "9000",
+        "MODQ_REJECT_ABOVE": "0.95",
+    }
 
     settings = Settings.from_env(env)
 
@@ -65,6 +69,10 @@ def test_cli_stops_on_a_bad_value_naming_it() -> None:
 
 
 def test_env_example_lists_every_variable() -> None:
-    listed = {line.split("=", 1)[0].lstrip("# ") for line in EXAMPLE.read_text().splitlines() if "=" in line}
+    listed = {
+        line.split("=", 1)[0].lstrip("# ")
+        for line in EXAMPLE.read_text().splitlines()
+        if "=" in line
+    }
 
     assert set(ENV.values()) <= listed

@@ -63,7 +63,9 @@ def test_submitted_comments_get_verdicts_with_reasons(
 def test_two_workers_side_by_side_score_each_comment_once(
     client: FlaskClient, keys: Keys, settings: Settings, redis: redis_lib.Redis
 ) -> None:
-    ids = _post(client, keys.site("news"), [f"comment number {n} about the news" for n in range(120)])
+    ids = _post(
+        client, keys.site("news"), [f"comment number {n} about the news" for n in range(120)]
+    )
     workers = [worker.build(settings, redis) for _ in range(2)]
     for n, w in enumerate(workers):
         w.stream = IntakeStream(redis, f"test-{n}")  # two consumers of one group

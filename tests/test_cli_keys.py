@@ -1,0 +1,77 @@
+"""`modq keys`: tokens are printed once, stored only as hashes, listed by id, revocable."""
+
+from __future__ import annotations
+
+import pytest
+import redis as redis_lib
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+
+from service.cli import main
+from tests.factories import comment_body
+
+
+@pytest.fixture
+def run(redis_server_url: str, redis: redis_lib.Redis) -> CliRunner:
+    return CliRunner(env={"REDIS_URL": redis_server_url})
+
+
+def _create(runner: CliRunner, *args: str) -> str:
+    result = runner.invoke(main, ["keys", "create", *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip()
+
+
+def test_created_site_key_works_and_only_its_hash_is_stored(
+    run: CliRunner, redis: redis_lib.Redis, client: FlaskClient
+) -> None:
+    token = _create(run, "--site", "news.example")
+    secret = token.split("_", 3)[3]  # modq_site_<key id>_<secret>
+
+    response = client.post(
+        "/v1/comments", json=comment_body(), headers={"Authorization": f"Bearer {token}"}
+    )
+
+    assert response.status_code == 202
+    dumped = b"".join(
+        value
+        for key in redis.keys("*")
+        if redis.type(key) == b"hash"
+        for value in redis.hgetall(key).values()
+    )
+    assert secret.encode() not in dumped and token.encode() not in dumped
+
+
+def test_moderator_token_is_for_its_site(run: CliRunner, client: FlaskClient) -> None:
+    token = _create(run, "--site", "news.example", "--moderator", "leyla")
+
+    response = client.get("/v1/moderation/queue", headers={"Authorization": f"Bearer {token}"})
+
+    assert token.startswith("modq_moderator_")
+    assert response.status_code == 200
+
+
+def test_list_shows_ids_not_secrets_and_revoke_locks_out(
+    run: CliRunner, client: FlaskClient
+) -> None:
+    token = _create(run, "--site", "news.example")
+    key_id = token.split("_")[2]
+
+    listing = run.invoke(main, ["keys", "list", "--site", "news.example"]).output
+    revoked = run.invoke(main, ["keys", "revoke", key_id])
+    response = client.post(
+        "/v1/comments", json=comment_body(), headers={"Authorization": f"Bearer {token}"}
+    )
+
+    assert key_id in listing and token not in listing and "active" in listing
+    assert revoked.exit_code == 0
+    assert response.status_code == 401
+    assert "revoked" in run.invoke(main, ["keys", "list"]).output
+
+
+@pytest.mark.parametrize("site", ["News", "a b", "", "x" * 64, "../etc"])
+def test_bad_site_names_are_refused(run: CliRunner, site: str) -> None:
+    result = run.invoke(main, ["keys", "create", "--site", site])
+
+    assert result.exit_code == 2
+    assert "--site" in result.output
