@@ -141,3 +141,15 @@ def _assert_error(response: Any, code: int) -> None:
     assert set(response.json) >= ERROR_KEYS
     assert response.json["code"] == code
     assert isinstance(response.json["message"], str) and response.json["message"]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
+def test_a_body_not_sent_as_json_is_415(client: FlaskClient, keys: Keys, content_type: str) -> None:
+    raw = json.dumps(comment_body()).encode()
+
+    response = client.post(
+        "/v1/comments", data=raw, content_type=content_type, headers=keys.site("news")
+    )
+
+    _assert_error(response, 415)
+    assert "application/json" in response.json["message"]

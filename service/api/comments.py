@@ -7,7 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from service.api import schemas
-from service.api.context import authenticate, caller, services
+from service.api.context import authenticate, caller, require_json, services
 from service.moderation.comments import Comment, NewComment
 
 blp = Blueprint(
@@ -17,6 +17,7 @@ blp = Blueprint(
     description="Submit comments and read verdicts (site key).",
 )
 blp.before_request(authenticate)
+blp.before_request(require_json)
 
 
 @blp.route("", methods=["POST"])

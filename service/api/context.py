@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import redis
 from flask import current_app, g, request
+from werkzeug.exceptions import UnsupportedMediaType
 
 from service.moderation.access import Principal
 from service.moderation.workflow import Moderation
@@ -35,6 +36,12 @@ def authenticate() -> None:
     g.principal = services().moderation.authenticate(
         token.strip() if scheme.lower() == "bearer" else None
     )
+
+
+def require_json() -> None:
+    """Refuse a POST whose body is not declared JSON, instead of reading it as empty."""
+    if request.method == "POST" and not request.is_json:
+        raise UnsupportedMediaType("send the body as JSON with 'Content-Type: application/json'")
 
 
 def caller() -> Principal:

@@ -7,7 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from service.api import schemas
-from service.api.context import authenticate, caller, services
+from service.api.context import authenticate, caller, require_json, services
 from service.api.errors import error_body
 from service.moderation.comments import Comment, Decision
 from service.moderation.errors import CommentNotFoundError
@@ -19,6 +19,7 @@ blp = Blueprint(
     description="Review held comments (moderator token).",
 )
 blp.before_request(authenticate)
+blp.before_request(require_json)
 
 
 @blp.route("/queue", methods=["GET"])
