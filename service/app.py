@@ -10,7 +10,7 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api
 
 from service import logs
-from service.api import comments, errors, health, moderation
+from service.api import comments, errors, health, metrics, moderation
 from service.api.context import Services
 from service.moderation.workflow import Moderation
 from service.scoring import ModelIntegrityError, verify_model_file
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, client: redis.Redis | None = No
     app.extensions["modq"] = _services(settings, client)
     api = Api(app, spec_kwargs={"info": {"description": "Comment moderation API."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blueprint in (comments.blp, moderation.blp, health.blp):
+    for blueprint in (comments.blp, moderation.blp, health.blp, metrics.blp):
         api.register_blueprint(blueprint)
     errors.register(app)
     app.before_request(_start_timer)

@@ -55,6 +55,8 @@ BAD_FIELDS: dict[str, tuple[dict[str, Any], str]] = {
     "author wrong type": ({"author": "Aysel", "body": "hi"}, "author"),
     "lone surrogate": ({"author": _author(), "body": "bad \ud800 text"}, "body"),
     "surrogate in name": ({"author": _author(name="\udfff"), "body": "hi"}, "author"),
+    "surrogate in email": ({"author": _author(email="a\ud800@b.example"), "body": "hi"}, "author"),
+    "surrogate in domain": ({"author": _author(email="a@b\ud800.example"), "body": "hi"}, "author"),
     "unknown field": ({"author": _author(), "body": "hi", "color": "red"}, "color"),
     "sets status": ({"author": _author(), "body": "hi", "status": "approved"}, "status"),
     "sets score": ({"author": _author(), "body": "hi", "score": 0}, "score"),

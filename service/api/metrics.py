@@ -1,0 +1,68 @@
+"""`GET /metrics` in the Prometheus text format, read from Redis so every API process agrees."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import Response
+from flask_smorest import Blueprint
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from service.api.context import services
+from service.storage import stats
+
+blp = Blueprint("metrics", __name__, description="Prometheus metrics for operators.")
+
+
+class RedisCollector:
+    """Turns a `stats.Stats` snapshot into metric families; labels are site names only."""
+
+    def __init__(self, snapshot: stats.Stats, model_version: str) -> None:
+        self._snapshot = snapshot
+        self._model_version = model_version
+
+    def collect(self) -> Iterator[Metric]:
+        s = self._snapshot
+        yield GaugeMetricFamily(
+            "modq_intake_backlog", "Comments stored but not yet scored.", s.backlog
+        )
+        yield GaugeMetricFamily(
+            "modq_intake_pending",
+            "Comments delivered to a worker, not yet acknowledged.",
+            s.pending,
+        )
+        queue = GaugeMetricFamily(
+            "modq_review_queue", "Comments waiting for a moderator.", labels=["site"]
+        )
+        for site, length in sorted(s.queues.items()):
+            queue.add_metric([site], length)
+        yield queue
+        scored = CounterMetricFamily(
+            "modq_comments_scored", "Comments scored, by verdict.", labels=["site", "status"]
+        )
+        decided = CounterMetricFamily(
+            "modq_decisions", "Moderator decisions.", labels=["site", "decision"]
+        )
+        for site, counts in sorted(s.counters.items()):
+            for name, value in sorted(counts.items()):
+                kind, _, label = name.partition("_")
+                family = scored if kind == "scored" else decided
+                family.add_metric([site, label], value)
+        yield scored
+        yield decided
+        info = GaugeMetricFamily(
+            "modq_model_info", "The model the API checked.", labels=["version"]
+        )
+        info.add_metric([self._model_version], 1)
+        yield info
+
+
+@blp.route("/metrics", methods=["GET"])
+def metrics() -> Response:
+    """Expose backlog, queue lengths and verdict counters."""
+    wired = services()
+    card = wired.model_card
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(RedisCollector(stats.read(wired.redis), card.version if card else "none"))
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
