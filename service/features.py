@@ -1,0 +1,224 @@
+"""Turn a comment and its form fields into the one text document the model reads."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+LINK, EMAIL, PHONE, USERNAME, PRICE = "[LINK]", "[EMAIL]", "[PHONE]", "[USERNAME]", "[PRICE]"
+TYPED_TOKENS = (LINK, EMAIL, PHONE, USERNAME, PRICE)
+DOMAIN_PREFIX = "link_domain_"
+EMAIL_DOMAIN_PREFIX = "email_domain_"
+SIGNAL_PREFIX = "sig_"
+
+# Zero-width and bidi controls: invisible, so only ever there to split or disguise words.
+_INVISIBLE = dict.fromkeys(
+    [0x00AD, 0x034F, 0x061C, 0x180E, 0xFEFF, *range(0x200B, 0x2010), *range(0x202A, 0x202F)]
+    + [*range(0x2060, 0x2065), *range(0x2066, 0x206A)]
+)
+# Arabic harakat, Quranic marks, superscript alef and tatweel carry no spam signal but
+# multiply the spellings of one word.
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_ARABIC_LETTERS = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ئ": "ي", "ة": "ه",
+     "ھ": "ه", "ۀ": "ه", "ؤ": "و", "ک": "ك", "ګ": "ك"}
+)  # fmt: skip
+# Folding the whole i family to one letter is lossy for Turkish/Azerbaijani, but casefold()
+# alone maps them inconsistently (I->i, İ->i̇, ı unchanged), which is worse.
+_TURKIC_I = str.maketrans({"İ": "i", "ı": "i", "\u0307": ""})
+_NON_ASCII_DIGIT = re.compile(r"(?![0-9])\d")
+# Cyrillic/Greek letters that look Latin after casefold; applied only inside words that
+# already mix scripts, so Russian or Greek text stays as it is.
+_CONFUSABLES = str.maketrans(
+    {"а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+     "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "һ": "h",
+     "ԁ": "d", "ԛ": "q", "ԝ": "w", "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i",
+     "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x"}
+)  # fmt: skip
+_LATIN = re.compile(r"[a-z\u00c0-\u024f]")
+_CYRILLIC_GREEK = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]")
+_WORD = re.compile(r"\S+")
+_SPACE = re.compile(r"\s+")
+
+_TLDS = (
+    "com|net|org|info|biz|io|co|me|ly|gl|gd|be|tk|ml|ga|cf|gq|xyz|top|club|online|site|ru|su"
+    "|az|tr|uk|de|fr|es|it|nl|us|ca|au|in|id|br|ir|sa|ae|eg|tv|cc|ws|to|link|click|shop"
+    "|store|app|dev|live|fun|win|bet|vip|pro|cn|ua|kz|uz|ge|by|mobi|eu|рф"
+)
+_DOMAIN = rf"(?:[^\W_](?:[\w-]*[^\W_])?\.)+(?:{_TLDS})"
+_URL = re.compile(rf"\b(?:https?://|www\.)[^\s<>\"']+|\b{_DOMAIN}\b(?:[/?#][^\s<>\"']*)?")
+_EMAIL_RE = re.compile(r"[\w.+-]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}\b")
+_HANDLE = re.compile(r"(?<![\w.@/])@[^\W][\w.]{1,30}")
+_CURRENCY = r"[$€£¥₽₺₼₹﷼]"
+_CURRENCY_WORD = (
+    r"usd|eur|gbp|rub|azn|try|tl|manat|lira|dollars?|euros?|pounds?|bucks"
+    r"|руб(?:лей|ля)?|ريال|درهم|دينار|جنيه"
+)
+_AMOUNT = r"\d+(?:[.,]\d+)*"
+_PRICE_RE = re.compile(
+    rf"{_CURRENCY}\s?{_AMOUNT}(?:\s?[km]\b)?|\b{_AMOUNT}\s?(?:[km]\s?)?(?:{_CURRENCY}|(?:{_CURRENCY_WORD})\b)"
+)
+_PHONE_RE = re.compile(r"(?<![\w+])(?:\+|\(\s?)?\d(?:[\s().\-]{0,2}\d){6,14}(?!\w)")
+_REPEAT = re.compile(r"(.)\1{3,}")
+# Maths-bold, fullwidth and circled letters: a favourite way to dodge word filters.
+_STYLED = re.compile("[\U0001d400-\U0001d7ff\uff01-\uff5e\u2460-\u24ff\U0001f130-\U0001f189]")
+_TRAILING_PUNCT = ".,!?;:)]}'\""
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """Text with typed entities replaced by tokens, plus feature tokens they produced."""
+
+    text: str
+    tokens: tuple[str, ...]
+    links: int
+
+
+def normalize(text: str) -> str:
+    """Fold the many spellings of one comment to a single canonical lowercase form."""
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    text = text.translate(_TURKIC_I).casefold()
+    text = _NON_ASCII_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text)
+    text = _ARABIC_MARKS.sub("", text).translate(_ARABIC_LETTERS)
+    if _LATIN.search(text) and _CYRILLIC_GREEK.search(text):
+        text = _WORD.sub(_fold_mixed_word, text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def _fold_mixed_word(match: re.Match[str]) -> str:
+    word = match.group()
+    return word.translate(_CONFUSABLES) if _is_mixed(word) else word
+
+
+def has_mixed_script(text: str) -> bool:
+    """Tell whether one word mixes Latin with Cyrillic/Greek letters (homoglyph trick)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if not (_LATIN.search(text) and _CYRILLIC_GREEK.search(text)):
+        return False
+    return any(_is_mixed(word) for word in _WORD.findall(text))
+
+
+def _is_mixed(word: str) -> bool:
+    return bool(_LATIN.search(word) and _CYRILLIC_GREEK.search(word))
+
+
+def link_domain(url: str) -> str:
+    """Return the host of a URL, lowercase, without scheme, port or a leading www."""
+    host = re.sub(r"^[a-z]+://", "", url.strip().casefold())
+    host = re.split(r"[/?#:]", host, maxsplit=1)[0]
+    return host.removeprefix("www.").strip(_TRAILING_PUNCT)
+
+
+def tag_entities(text: str) -> Tagged:
+    """Replace e-mails, links, prices, phones and @handles in normalised text by tokens."""
+    tokens: list[str] = []
+    text = _EMAIL_RE.sub(f" {EMAIL} ", text)
+    text, links = _URL.subn(lambda m: _link_token(m.group(), tokens), text)
+    text = _PRICE_RE.sub(f" {PRICE} ", text)
+    text = _PHONE_RE.sub(_phone_token, text)
+    text = _HANDLE.sub(f" {USERNAME} ", text)
+    # Data that arrived already tokenised ("[LINK]") was casefolded above: restore it.
+    text = re.sub(r"\[(link|email|phone|username|price)\]", lambda m: m.group().upper(), text)
+    return Tagged(_SPACE.sub(" ", text).strip(), tuple(tokens), links)
+
+
+def _link_token(url: str, tokens: list[str]) -> str:
+    stripped = url.rstrip(_TRAILING_PUNCT)
+    host = link_domain(stripped)
+    if host:
+        tokens.append(DOMAIN_PREFIX + host)
+        labels = host.split(".")
+        if len(labels) > 2:
+            tokens.append(DOMAIN_PREFIX + ".".join(labels[-2:]))
+    return f" {LINK} {url[len(stripped) :]}"
+
+
+def _phone_token(match: re.Match[str]) -> str:
+    raw = match.group()
+    digits = sum(ch.isdigit() for ch in raw)
+    # A bare 7-8 digit run is as often a date or an amount as a phone number.
+    if raw[0] in "+(" or raw.startswith("0") or digits >= 9:
+        return f" {PHONE} "
+    return raw
+
+
+def form_signals(body: str, author_name: str, author_email: str, author_url: str) -> list[str]:
+    """Return signal tokens from the comment form and from how the body is written."""
+    signals = _writing_signals(body)
+    if author_name and _URL.search(normalize(author_name)):
+        signals.append("sig_author_name_url")
+    if author_url.strip():
+        signals.append("sig_author_url")
+    if "@" in author_email:
+        signals.append(EMAIL_DOMAIN_PREFIX + author_email.rsplit("@", 1)[1].strip().casefold())
+    return signals
+
+
+def _writing_signals(body: str) -> list[str]:
+    text = unicodedata.normalize("NFKC", body).translate(_INVISIBLE)
+    letters, upper = sum(map(str.isalpha, text)), sum(map(str.isupper, text))
+    signals = []
+    if letters >= 10 and upper >= 0.6 * letters:
+        signals.append("sig_shouting")
+    if _REPEAT.search(text):
+        signals.append("sig_repeat_chars")
+    if has_mixed_script(text):
+        signals.append("sig_mixed_script")
+    if body.translate(_INVISIBLE) != body:
+        signals.append("sig_hidden_chars")
+    if _STYLED.search(body):
+        signals.append("sig_styled_letters")
+    signals.append(_length_bucket(len(text)))
+    return signals
+
+
+def _length_bucket(length: int) -> str:
+    if length < 20:
+        return "sig_len_short"
+    return "sig_len_medium" if length < 200 else "sig_len_long"
+
+
+def document(body: str, author_name: str = "", author_email: str = "", author_url: str = "") -> str:
+    """Build the document the model reads: tagged body, then feature and signal tokens."""
+    tagged = tag_entities(normalize(body))
+    extra = list(tagged.tokens)
+    if tagged.links >= 2:
+        extra.append("sig_many_links")
+    extra += form_signals(body, author_name, author_email, author_url)
+    return " ".join([tagged.text, *extra]) if tagged.text else " ".join(extra)
+
+
+_TOKEN_TEXT = {
+    LINK: "contains a link",
+    EMAIL: "contains an e-mail address",
+    PHONE: "contains a phone number",
+    USERNAME: "mentions an @handle",
+    PRICE: "mentions a price",
+    "sig_author_name_url": "author name is a URL",
+    "sig_author_url": "author gave a website",
+    "sig_many_links": "several links",
+    "sig_shouting": "written in capitals",
+    "sig_repeat_chars": "repeated characters",
+    "sig_mixed_script": "mixed alphabets in one word",
+    "sig_hidden_chars": "hidden characters",
+    "sig_styled_letters": "styled letters",
+}
+
+
+_TOKEN_STARTS = ("[", DOMAIN_PREFIX, EMAIL_DOMAIN_PREFIX, SIGNAL_PREFIX)
+
+
+def describe_token(term: str) -> str | None:
+    """Return a short human string for a document term or phrase, None if it explains nothing."""
+    words = term.split()
+    if len(words) > 1:
+        # Phrases half made of tokens (or spanning the signal tail) read as noise.
+        return None if any(w.startswith(_TOKEN_STARTS) for w in words) else f'"{term}"'
+    if term in _TOKEN_TEXT:
+        return _TOKEN_TEXT[term]
+    if term.startswith(DOMAIN_PREFIX):
+        return f"link to {term.removeprefix(DOMAIN_PREFIX)}"
+    if term.startswith(EMAIL_DOMAIN_PREFIX):
+        return f"author e-mail at {term.removeprefix(EMAIL_DOMAIN_PREFIX)}"
+    return None if term.startswith(_TOKEN_STARTS) else f'"{term}"'

@@ -1,0 +1,145 @@
+"""Tests for comment normalisation, typed tokens and form signals."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.features import (
+    EMAIL,
+    LINK,
+    PHONE,
+    PRICE,
+    USERNAME,
+    describe_token,
+    document,
+    form_signals,
+    has_mixed_script,
+    link_domain,
+    normalize,
+    tag_entities,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("أحمد إيمان آمال", "احمد ايمان امال"),  # hamza/madda alef variants
+        ("مدرسة على", "مدرسه علي"),  # teh marbuta, alef maqsura
+        ("مـــرحبا", "مرحبا"),  # tatweel
+        ("مَرْحَبًا", "مرحبا"),  # harakat
+        ("کتاب یک", "كتاب يك"),  # Persian kaf and yeh
+    ],
+)
+def test_arabic_spelling_variants_fold_to_one_form(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+def test_turkish_dotted_and_dotless_i_fold_to_plain_i() -> None:
+    assert normalize("İSTANBUL") == "istanbul"
+    assert normalize("ILIK ılık") == "ilik ilik"
+    # casefold() alone would leave a combining dot after the i
+    assert "\u0307" not in normalize("İzmir DİYARBAKIR")
+
+
+def test_homoglyph_in_latin_word_folds_but_russian_stays() -> None:
+    assert normalize("Рaypal") == "paypal"  # first letter is Cyrillic Р
+    assert normalize("привет мир") == "привет мир"
+    assert has_mixed_script("Рaypal") and not has_mixed_script("привет paypal")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("٠١٢٣٤", "01234"), ("۴۵۶", "456"), ("१२३", "123"), ("１２３", "123"), ("𝟖𝟖", "88")],
+)
+def test_digits_of_any_script_become_ascii(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+def test_zero_width_and_bidi_controls_are_removed() -> None:
+    assert normalize("fr\u200bee mo\u200dney \u202egift\u202c\ufeff") == "free money gift"
+
+
+def test_link_becomes_token_with_domain_feature() -> None:
+    tagged = tag_entities(normalize("Check https://www.Bit.ly/abc?x=1, and m.youtube.com/watch"))
+    assert tagged.text == f"check {LINK} , and {LINK}"
+    assert "link_domain_bit.ly" in tagged.tokens
+    assert {"link_domain_m.youtube.com", "link_domain_youtube.com"} <= set(tagged.tokens)
+    assert tagged.links == 2
+
+
+def test_link_domain_drops_scheme_port_path_and_www() -> None:
+    assert link_domain("HTTPS://WWW.Example.com:8080/a?b") == "example.com"
+
+
+@pytest.mark.parametrize(
+    ("raw", "token"),
+    [
+        ("write to john.doe@gmail.com today", EMAIL),
+        ("call +994 50 123 45 67 now", PHONE),
+        ("call (050) 123-45-67 now", PHONE),
+        ("واتساب ٠٥٠١٢٣٤٥٦٧ الان", PHONE),
+        ("follow @spam_king now", USERNAME),
+        ("only $49.99 today", PRICE),
+        ("win £1000 cash", PRICE),
+        ("всего 500 руб сегодня", PRICE),
+        ("cost 20 AZN", PRICE),
+    ],
+)
+def test_contact_details_and_prices_become_typed_tokens(raw: str, token: str) -> None:
+    text = tag_entities(normalize(raw)).text
+    assert token in text.split()
+    if token == PHONE:
+        assert not any(ch.isdigit() for ch in text)  # the whole number was consumed
+
+
+def test_dates_and_short_numbers_are_not_phones() -> None:
+    text = tag_entities(normalize("posted 2013-11-07, text WIN to 87121")).text
+    assert PHONE not in text and "87121" in text
+
+
+def test_email_is_not_read_as_link_or_handle() -> None:
+    tagged = tag_entities(normalize("mail me: a.b@mail.ru"))
+    assert tagged.text == f"mail me: {EMAIL}"
+    assert tagged.links == 0
+
+
+def test_pretokenised_placeholders_keep_their_form() -> None:
+    # The Russian set already carries [LINK] etc.; casefolding must not change them.
+    text = "пиши [USERNAME] или [LINK]"
+    assert tag_entities(normalize(text)).text == text
+
+
+def test_form_signals_flag_url_name_website_and_email_domain() -> None:
+    signals = form_signals("hello", "www.cheap-pills.com", "Bob@Mail.RU", "http://x.example")
+    assert {"sig_author_name_url", "sig_author_url", "email_domain_mail.ru"} <= set(signals)
+    assert not {"sig_author_name_url", "sig_author_url"} & set(form_signals("hi", "Bob", "", ""))
+
+
+def test_writing_signals_flag_shouting_repeats_mixed_script_and_hidden_chars() -> None:
+    assert "sig_shouting" in form_signals("BUY THIS NOW PLEASE", "", "", "")
+    assert "sig_repeat_chars" in form_signals("sooooo good!!!!", "", "", "")
+    assert "sig_mixed_script" in form_signals("visit Рaypal", "", "", "")
+    assert "sig_hidden_chars" in form_signals("fr\u200bee", "", "", "")
+    quiet = form_signals("A calm, ordinary sentence.", "", "", "")
+    assert not {"sig_shouting", "sig_repeat_chars", "sig_mixed_script"} & set(quiet)
+
+
+def test_document_has_body_then_feature_tokens_and_many_links_signal() -> None:
+    doc = document("see bit.ly/a and tinyurl.com/b", author_url="http://spam.example")
+    assert doc.startswith(f"see {LINK} and {LINK} ")
+    assert {"link_domain_bit.ly", "link_domain_tinyurl.com", "sig_many_links"} <= set(doc.split())
+    assert "sig_author_url" in doc.split()
+
+
+def test_document_is_deterministic_and_handles_empty_input() -> None:
+    comment = "Ｃheck my ch\u200bannel!!! @me +1 (555) 123-4567"
+    assert document(comment) == document(comment)
+    assert document("") == "sig_len_short"
+
+
+def test_describe_token_gives_human_reasons_and_hides_noise() -> None:
+    assert describe_token("link_domain_bit.ly") == "link to bit.ly"
+    assert describe_token("sig_author_name_url") == "author name is a URL"
+    assert describe_token("check out") == '"check out"'
+    assert describe_token("sig_len_short") is None
+    assert describe_token("[LINK] now") is None

@@ -1,0 +1,150 @@
+"""Tests for the model loader's integrity checks and the shipped model's scores and reasons."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import skops.io
+
+from service.features import normalize
+from service.scoring import (
+    DEFAULT_MODEL_PATH,
+    TRUSTED_TYPES,
+    ModelIntegrityError,
+    Scorer,
+    ScoringInput,
+    audit_types,
+    card_path,
+    to_document,
+    verify_model_file,
+    write_card,
+)
+
+SPAM = ScoringInput("Hey everyone, check out my channel http://bit.ly/3xYz please subscribe!")
+HAM = ScoringInput("This song always reminds me of the summer we spent at the lake.")
+
+
+class Sneaky:
+    """A custom class: loading it would mean importing and running test code."""
+
+    def __init__(self) -> None:
+        self.payload = "anything"
+
+
+@pytest.fixture(scope="module")
+def scorer() -> Scorer:
+    return Scorer.load(DEFAULT_MODEL_PATH)
+
+
+@pytest.fixture
+def model_copy(tmp_path: Path) -> Path:
+    path = tmp_path / "modq-model.skops"
+    shutil.copy(DEFAULT_MODEL_PATH, path)
+    shutil.copy(card_path(DEFAULT_MODEL_PATH), card_path(path))
+    return path
+
+
+def test_card_path_sits_next_to_model() -> None:
+    assert card_path(Path("/m/modq-model.skops")) == Path("/m/modq-model.card.json")
+
+
+def test_shipped_card_matches_file_and_names_its_training_data() -> None:
+    card = verify_model_file(DEFAULT_MODEL_PATH)
+    assert card.version == card.sha256[:12]
+    assert 0 < card.approve_below < card.reject_above < 1
+    names = {d["name"] for d in card.raw["data"]}
+    assert names == {"en_tubespam_v1.csv", "en_sms_spam_collection_v1.csv"}
+    assert DEFAULT_MODEL_PATH.stat().st_size < 20_000_000
+
+
+def test_obvious_spam_scores_above_ordinary_comment(scorer: Scorer) -> None:
+    spam, ham = scorer.score([SPAM, HAM])
+    assert spam.probability > scorer.card.reject_above
+    assert ham.probability < scorer.card.approve_below
+
+
+def test_arabic_link_and_phone_score_above_ordinary_arabic(scorer: Scorer) -> None:
+    promo = ScoringInput("للتواصل واتساب ٠٥٠١٢٣٤٥٦٧ وزوروا موقعنا www.offers-now.com")
+    plain = ScoringInput("ذهبت إلى المدرسة اليوم وكان الجو جميلا جدا")
+    promo_score, plain_score = scorer.score([promo, plain])
+    assert promo_score.probability > plain_score.probability + 0.5
+    assert {"contains a link", "contains a phone number"} <= set(promo_score.reasons)
+
+
+def test_reasons_point_at_real_parts_of_the_text(scorer: Scorer) -> None:
+    (score,) = scorer.score([SPAM])
+    assert 1 <= len(score.reasons) <= 5
+    assert "link to bit.ly" in score.reasons
+    text = normalize(SPAM.body)
+    quoted = [r.strip('"') for r in score.reasons if r.startswith('"')]
+    assert quoted, score.reasons
+    for phrase in quoted:
+        assert all(word in text for word in phrase.split()), phrase
+    assert any("channel" in phrase for phrase in quoted)
+
+
+def test_author_form_fields_reach_the_model_document() -> None:
+    doc = to_document(ScoringInput("hi", "www.x.com", "a@B.example", "http://x.com")).split()
+    assert {"sig_author_name_url", "sig_author_url", "email_domain_b.example"} <= set(doc)
+
+
+def test_score_is_deterministic_and_independent_of_batch(scorer: Scorer) -> None:
+    batch = [SPAM, HAM, ScoringInput("WIN a FREE iPhone!!! txt WIN to 80082"), ScoringInput("")]
+    first, second = scorer.score(batch), scorer.score(list(batch))
+    alone = [scorer.score([item])[0] for item in batch]
+    assert first == second == alone
+    assert scorer.score([]) == []
+
+
+def test_loader_refuses_file_whose_hash_does_not_match(model_copy: Path) -> None:
+    with model_copy.open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ModelIntegrityError, match="SHA-256"):
+        Scorer.load(model_copy)
+    with pytest.raises(ModelIntegrityError):
+        verify_model_file(model_copy)
+
+
+def test_loader_refuses_missing_or_broken_card(model_copy: Path) -> None:
+    card = card_path(model_copy)
+    card.write_text(json.dumps({"sha256": "abc", "approve_below": 0.1, "reject_above": 0.9}))
+    with pytest.raises(ModelIntegrityError, match="64 hex"):
+        Scorer.load(model_copy)
+    card.unlink()
+    with pytest.raises(ModelIntegrityError, match="cannot read"):
+        Scorer.load(model_copy)
+
+
+def test_loader_refuses_untrusted_type_even_with_matching_card(tmp_path: Path) -> None:
+    path = tmp_path / "evil.skops"
+    skops.io.dump({"model": Sneaky()}, path)
+    write_card(path, 0.1, 0.9)
+    assert verify_model_file(path).sha256  # the hash is fine: only the types are wrong
+    with pytest.raises(ModelIntegrityError, match="untrusted"):
+        Scorer.load(path)
+
+
+def test_loader_refuses_trusted_types_in_the_wrong_shape(tmp_path: Path) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    path = tmp_path / "bare.skops"
+    skops.io.dump(LogisticRegression(), path)
+    write_card(path, 0.1, 0.9)
+    with pytest.raises(ModelIntegrityError, match="modq pipeline"):
+        Scorer.load(path)
+
+
+def test_loader_refuses_unreadable_file(tmp_path: Path) -> None:
+    path = tmp_path / "junk.skops"
+    path.write_bytes(b"not a zip at all")
+    write_card(path, 0.1, 0.9)
+    with pytest.raises(ModelIntegrityError, match="readable"):
+        Scorer.load(path)
+
+
+def test_shipped_model_holds_only_listed_types() -> None:
+    audit_types(DEFAULT_MODEL_PATH.read_bytes())  # raises if anything unlisted is inside
+    assert all(t.startswith(("sklearn.", "numpy.")) for t in TRUSTED_TYPES)
