@@ -18,6 +18,8 @@ from service.settings import Settings
 from service.storage.apikeys import KeyStore
 from service.storage.comments import CommentStore
 from service.storage.connection import connect, redis_url
+from service.storage.durability import Guard
+from service.storage.probe import Probe
 
 log = logging.getLogger("modq.api")
 
@@ -48,13 +50,15 @@ def create_app(settings: Settings | None = None, client: redis.Redis | None = No
 
 
 def _services(settings: Settings, client: redis.Redis) -> Services:
-    moderation_ = Moderation(CommentStore(client), KeyStore(client))
+    guard = Guard(client, settings.accept_data_loss)
+    moderation_ = Moderation(CommentStore(client, guard), KeyStore(client))
+    probe = Probe(client, guard)
     try:
         card = verify_model_file(settings.model_path)
     except ModelIntegrityError as exc:
         log.error("event=model.invalid path=%s error=%s", settings.model_path, exc)
-        return Services(moderation_, client, None, str(exc))
-    return Services(moderation_, client, card)
+        return Services(moderation_, probe, None, str(exc))
+    return Services(moderation_, probe, card)
 
 
 def _start_timer() -> None:

@@ -78,13 +78,14 @@ def api() -> None:
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Exit once no comment is waiting.")
-def worker(burst: bool) -> None:
+@click.option("--name", help="Stable name, so a restarted worker resumes what it held.")
+def worker(burst: bool, name: str | None) -> None:
     """Run one scoring worker until SIGTERM."""
     from service import worker as scoring_worker
 
     settings = load_settings()
     with redis_for(settings) as url:
-        scoring_worker.run(settings, url, burst=burst)
+        scoring_worker.run(settings, url, burst=burst, name=name)
 
 
 @main.group()

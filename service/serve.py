@@ -80,9 +80,10 @@ class Supervisor:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._stopping = False
-        worker_args = [sys.executable, "-m", "service", "worker"]
+        worker_args = [sys.executable, "-m", "service", "worker", "--name"]
         self._children = [Child("api", gunicorn_args(settings))] + [
-            Child(f"worker-{n}", worker_args) for n in range(settings.scoring_workers)
+            Child(f"worker-{n}", [*worker_args, f"worker-{n}"])
+            for n in range(settings.scoring_workers)
         ]
 
     def stop(self, *_: object) -> None:

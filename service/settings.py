@@ -26,6 +26,7 @@ class Settings:
     redis_url: str | None = None
     data_dir: Path = Path("var")
     redis_server: str | None = None
+    accept_data_loss: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
     api_workers: int = 2
@@ -36,7 +37,8 @@ class Settings:
     reject_above: float | None = None
     batch_size: int = 64
     block_ms: int = 1000
-    reclaim_idle_ms: int = 60_000
+    reclaim_idle_ms: int = 30_000
+    max_deliveries: int = 5
     max_request_bytes: int = 256 * 1024
     log_level: str = "INFO"
 
@@ -107,6 +109,15 @@ def _float(raw: str) -> float:
         raise ValueError(f"expected a number, got {raw!r}") from None
 
 
+def _bool(raw: str) -> bool:
+    value = raw.lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected yes or no, got {raw!r}")
+
+
 def _redis_url(raw: str) -> str:
     if not raw.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError(f"expected a redis://, rediss:// or unix:// URL, got {raw!r}")
@@ -117,6 +128,7 @@ ENV: dict[str, str] = {
     "redis_url": "REDIS_URL",
     "data_dir": "MODQ_DATA_DIR",
     "redis_server": "MODQ_REDIS_SERVER",
+    "accept_data_loss": "MODQ_ACCEPT_DATA_LOSS",
     "host": "MODQ_HOST",
     "port": "MODQ_PORT",
     "api_workers": "MODQ_API_WORKERS",
@@ -128,6 +140,7 @@ ENV: dict[str, str] = {
     "batch_size": "MODQ_BATCH_SIZE",
     "block_ms": "MODQ_BLOCK_MS",
     "reclaim_idle_ms": "MODQ_RECLAIM_IDLE_MS",
+    "max_deliveries": "MODQ_MAX_DELIVERIES",
     "max_request_bytes": "MODQ_MAX_REQUEST_BYTES",
     "log_level": "MODQ_LOG_LEVEL",
 }
@@ -136,6 +149,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "redis_url": _redis_url,
     "data_dir": Path,
     "redis_server": str,
+    "accept_data_loss": _bool,
     "host": str,
     "port": _int(1),
     "api_workers": _int(1),
@@ -147,6 +161,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "batch_size": _int(1),
     "block_ms": _int(1),
     "reclaim_idle_ms": _int(1),
+    "max_deliveries": _int(1),
     "max_request_bytes": _int(1024),
     "log_level": str,
 }

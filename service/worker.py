@@ -13,10 +13,11 @@ from typing import Protocol
 import redis
 
 from service.moderation.comments import Comment, Verdict
+from service.moderation.errors import StorageUnavailableError
 from service.moderation.policy import UNSCORABLE, Thresholds
 from service.scoring import Score, Scorer, ScoringInput
 from service.settings import Settings
-from service.storage.comments import CommentStore
+from service.storage.comments import CommentStore, Outcome
 from service.storage.connection import connect
 from service.storage.streams import Delivery, IntakeStream
 
@@ -25,6 +26,9 @@ log = logging.getLogger("modq.worker")
 #: The reason a comment carries when the model could not score it.
 UNSCORABLE_REASON = "could not be scored; held for a moderator"
 
+#: Pause before trying Redis again after it failed.
+_STORAGE_RETRY_S = 1.0
+
 
 class BatchScorer(Protocol):
     """Anything that scores a batch of comments, like `service.scoring.Scorer`."""
@@ -32,9 +36,9 @@ class BatchScorer(Protocol):
     def score(self, items: Sequence[ScoringInput]) -> list[Score]: ...
 
 
-def consumer_name() -> str:
-    """A name unique to this process among the scoring workers."""
-    return f"{socket.gethostname()}-{os.getpid()}"
+def consumer_name(name: str | None = None) -> str:
+    """This worker's consumer name: host and `name` (stable across restarts) or the pid."""
+    return f"{socket.gethostname()}-{name or os.getpid()}"
 
 
 class Worker:
@@ -50,7 +54,8 @@ class Worker:
         *,
         batch_size: int = 64,
         block_ms: int = 1000,
-        reclaim_idle_ms: int = 60_000,
+        reclaim_idle_ms: int = 30_000,
+        max_deliveries: int = 5,
     ) -> None:
         self.store = store
         self.stream = stream
@@ -60,7 +65,9 @@ class Worker:
         self._batch_size = batch_size
         self._block_ms = block_ms
         self._reclaim_idle_ms = reclaim_idle_ms
+        self._max_deliveries = max_deliveries
         self._stopping = False
+        self._recovered = False
         self._last_reclaim = 0.0
 
     def stop(self) -> None:
@@ -69,22 +76,32 @@ class Worker:
 
     def run(self, *, burst: bool = False, max_items: int | None = None) -> int:
         """Score until stopped; with `burst`, return once nothing is waiting. Return the count."""
-        self.stream.ensure_group()
-        handled = self._handle(self.stream.own_pending(self._batch_size * 100))
+        handled = 0
         while not self._stopping and (max_items is None or handled < max_items):
-            batch = self._next_batch()
-            if not batch and burst:
-                break
-            handled += self._handle(batch)
+            try:
+                batch = self._next_batch()
+                if not batch and burst:
+                    break
+                handled += self._handle(batch)
+            except StorageUnavailableError as exc:
+                log.warning("event=worker.storage_unavailable error=%r", str(exc))
+                time.sleep(_STORAGE_RETRY_S)
         return handled
 
     def _next_batch(self) -> list[Delivery]:
+        if not self._recovered:
+            # What this consumer held when it last stopped comes first, then the rest.
+            self.stream.ensure_group()
+            self._recovered = True
+            held = self.stream.own_pending(self._batch_size * 100)
+            if held:
+                return self.stream.with_counts(held)
         now = time.monotonic()
         if now - self._last_reclaim >= self._reclaim_idle_ms / 2000:
             self._last_reclaim = now
             stale = self.stream.claim_stale(self._reclaim_idle_ms, self._batch_size)
             if stale:
-                return stale
+                return self.stream.with_counts(stale)
         return self.stream.new(self._batch_size, self._block_ms)
 
     def _handle(self, deliveries: list[Delivery]) -> int:
@@ -92,38 +109,53 @@ class Worker:
             return 0
         started = time.perf_counter()
         found = self.store.get_many([d.comment_id for d in deliveries])
-        todo = [c for c in found if c is not None and c.scored_at is None]
-        verdicts = self._judge(todo)
-        self.store.apply_verdicts(list(zip(todo, verdicts, strict=True)))
-        self.stream.ack([d.entry_id for d in deliveries])
+        fresh = [
+            (d, c) for d, c in zip(deliveries, found, strict=True) if c and c.scored_at is None
+        ]
+        dead = [(d, c) for d, c in fresh if d.deliveries > self._max_deliveries]
+        live = [(d, c) for d, c in fresh if d.deliveries <= self._max_deliveries]
+        scores = self._score([c for _, c in live])
+        retry = {d.entry_id for (d, _), score in zip(live, scores, strict=True) if score is None}
+        results = [
+            Outcome(c, self._verdict(score))
+            for (_, c), score in zip(live, scores, strict=True)
+            if score is not None
+        ] + [Outcome(c, self._unscorable(), dead_letter=d.deliveries) for d, c in dead]
+        self.store.apply_verdicts(results)
+        self.stream.ack([d.entry_id for d in deliveries if d.entry_id not in retry])
         log.info(
-            "event=batch.scored n=%d scored=%d ms=%.1f",
+            "event=batch.scored n=%d scored=%d retry=%d dead=%d ms=%.1f",
             len(deliveries),
-            len(todo),
+            len(results),
+            len(retry),
+            len(dead),
             (time.perf_counter() - started) * 1000,
         )
         return len(deliveries)
 
-    def _judge(self, comments: list[Comment]) -> list[Verdict]:
+    def _score(self, comments: list[Comment]) -> list[Score | None]:
+        """Score a batch; if it fails, score one by one so only the bad comment is retried."""
         inputs = [scoring_input(c) for c in comments]
+        if not inputs:
+            return []
         try:
-            scores: list[Score | None] = list(self.scorer.score(inputs))
+            return list(self.scorer.score(inputs))
         except Exception:  # noqa: BLE001 - one bad comment must not sink its batch
-            scores = [self._score_one(item) for item in inputs]
-        return [self._verdict(score) for score in scores]
+            return [self._score_one(item) for item in inputs]
 
     def _score_one(self, item: ScoringInput) -> Score | None:
         try:
             return self.scorer.score([item])[0]
-        except Exception as exc:  # noqa: BLE001 - held for review instead of lost
-            log.error("event=comment.unscorable error=%s", type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - retried, then held for review, never lost
+            log.error("event=comment.score_failed error=%s", type(exc).__name__)
             return None
 
-    def _verdict(self, score: Score | None) -> Verdict:
-        if score is None:
-            return Verdict(UNSCORABLE, None, (UNSCORABLE_REASON,), self.model_version)
+    def _verdict(self, score: Score) -> Verdict:
         status = self.thresholds.status_for(score.probability)
         return Verdict(status, score.probability, score.reasons, self.model_version)
+
+    def _unscorable(self) -> Verdict:
+        return Verdict(UNSCORABLE, None, (UNSCORABLE_REASON,), self.model_version)
 
 
 def scoring_input(comment: Comment) -> ScoringInput:
@@ -137,7 +169,7 @@ def scoring_input(comment: Comment) -> ScoringInput:
     )
 
 
-def build(settings: Settings, client: redis.Redis) -> Worker:
+def build(settings: Settings, client: redis.Redis, name: str | None = None) -> Worker:
     """Wire a worker: the model file (hash-checked), the thresholds, storage and the stream."""
     scorer = Scorer.load(settings.model_path)
     card = scorer.card
@@ -147,19 +179,21 @@ def build(settings: Settings, client: redis.Redis) -> Worker:
     )
     return Worker(
         CommentStore(client),
-        IntakeStream(client, consumer_name()),
+        IntakeStream(client, consumer_name(name)),
         scorer,
         thresholds,
         card.version,
         batch_size=settings.batch_size,
         block_ms=settings.block_ms,
         reclaim_idle_ms=settings.reclaim_idle_ms,
+        max_deliveries=settings.max_deliveries,
     )
 
 
-def run(settings: Settings, url: str, *, burst: bool = False) -> int:
+def run(settings: Settings, url: str, *, burst: bool = False, name: str | None = None) -> int:
     """Run one worker against the Redis at `url` until SIGTERM/SIGINT (or idle, with `burst`)."""
-    worker = build(settings, connect(url, timeout_s=max(5.0, settings.block_ms / 1000 + 2)))
+    client = connect(url, timeout_s=max(5.0, settings.block_ms / 1000 + 2))
+    worker = build(settings, client, name)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop())
     log.info("event=worker.started model=%s", worker.model_version)

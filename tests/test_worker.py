@@ -122,21 +122,31 @@ class ExplodingScorer:
         return self.real.score(items)
 
 
-def test_a_comment_that_cannot_be_scored_is_held_for_review(
+def test_a_comment_that_cannot_be_scored_is_retried_then_held_for_review(
     client: FlaskClient, keys: Keys, settings: Settings, redis: redis_lib.Redis
 ) -> None:
     site = keys.site("news")
     good_id, poison_id = _post(client, site, [HAM, "poison pill"])
-    w = worker.build(settings, redis)
+    fast_retry = dataclasses.replace(settings, reclaim_idle_ms=1, max_deliveries=3)
+    w = worker.build(fast_retry, redis)
     w.scorer = ExplodingScorer(w.scorer)
 
-    w.run(burst=True)
+    w.run(burst=True, max_items=2)  # the first delivery of both
+    after_first = client.get(f"/v1/comments/{poison_id}", headers=site).json
+    for _ in range(50):
+        if redis.xlen(rkeys.dead_letter_stream()):
+            break
+        w.run(burst=True)
 
+    assert after_first["status"] == "queued", "a failure is retried, not judged at once"
     poison = client.get(f"/v1/comments/{poison_id}", headers=site).json
     assert poison["status"] == "pending_review"
     assert poison["reasons"] == [worker.UNSCORABLE_REASON]
+    [(_, dead)] = redis.xrange(rkeys.dead_letter_stream())
+    assert dead[b"id"].decode() == poison_id and int(dead[b"deliveries"]) == 4
     assert client.get(f"/v1/comments/{good_id}", headers=site).json["score"] is not None
     assert redis.zscore(rkeys.review_queue("news"), poison_id) is not None
+    assert _pending(redis) == 0
 
 
 def test_stop_finishes_and_returns(settings: Settings, redis: redis_lib.Redis) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import redis
 from flask import current_app, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from service.moderation.access import Principal
 from service.moderation.workflow import Moderation
 from service.scoring import ModelCard
+from service.storage.probe import Probe
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Services:
     """Everything `create_app` wires for the views."""
 
     moderation: Moderation
-    redis: redis.Redis
+    probe: Probe
     model_card: ModelCard | None
     model_error: str = ""
 

@@ -7,7 +7,6 @@ import traceback
 from http import HTTPStatus
 from typing import Any
 
-import redis
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -17,6 +16,7 @@ from service.moderation.errors import (
     DecisionConflictError,
     ModqError,
     PermissionDeniedError,
+    StorageUnavailableError,
 )
 
 log = logging.getLogger("modq.api")
@@ -70,7 +70,7 @@ def register(app: Flask) -> None:
     """Register every error handler on `app`."""
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ModqError, _handle_domain)
-    app.register_error_handler(redis.RedisError, _handle_storage)
+    app.register_error_handler(StorageUnavailableError, _handle_storage)
     app.register_error_handler(RecursionError, _handle_recursion)
     app.register_error_handler(Exception, _handle_unexpected)
 
@@ -82,11 +82,11 @@ def _handle_domain(error: ModqError) -> Response:
     return error_response(code, message, headers=headers)
 
 
-def _handle_storage(error: redis.RedisError) -> Response:
-    log.warning("event=storage.unavailable error=%s", type(error).__name__)
+def _handle_storage(error: StorageUnavailableError) -> Response:
+    log.warning("event=storage.unavailable error=%r", str(error))
     return error_response(
         503,
-        "storage is unavailable; nothing was accepted, retry later",
+        f"storage is unavailable ({error}); nothing was accepted, retry later",
         headers={"Retry-After": str(RETRY_AFTER_S)},
     )
 

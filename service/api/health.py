@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import redis
 from flask import Response, jsonify
 from flask_smorest import Blueprint
 
-from service.api.context import services
+from service.api.context import Services, services
+from service.moderation.errors import StorageUnavailableError
 
 blp = Blueprint("health", __name__, description="Liveness and readiness for operators.")
 
@@ -21,20 +21,26 @@ def healthz() -> dict[str, Any]:
 
 @blp.route("/readyz", methods=["GET"])
 def readyz() -> Response:
-    """Answer 200 when Redis answers and the model file checks out, else 503 saying why."""
+    """Answer 200 when Redis answers, keeps what it acknowledges and the model checks out."""
     wired = services()
-    checks: dict[str, Any] = {"redis": _redis_ok(wired.redis)}
+    checks: dict[str, Any] = {"redis": wired.probe.redis_status()}
     card = wired.model_card
     checks["model"] = {"version": card.version} if card else {"error": wired.model_error}
-    ready = checks["redis"] == "ok" and card is not None
+    durable = checks["redis"] == "ok" and _durability(wired, checks)
+    ready = durable and card is not None
     response = jsonify({"status": "ready" if ready else "not ready", "checks": checks})
     response.status_code = 200 if ready else 503
     return response
 
 
-def _redis_ok(client: redis.Redis) -> str:
+def _durability(wired: Services, checks: dict[str, Any]) -> bool:
     try:
-        client.ping()
-    except redis.RedisError as exc:
-        return f"unavailable: {type(exc).__name__}"
-    return "ok"
+        durability = wired.probe.durability()
+    except StorageUnavailableError as exc:
+        checks["durability"] = {"error": str(exc)}
+        return False
+    accepted = wired.probe.guard.accept_data_loss
+    checks["durability"] = {"safe": durability.safe, "problems": list(durability.problems)}
+    if not durability.safe and accepted:
+        checks["durability"]["accepted_data_loss"] = True
+    return durability.safe or accepted

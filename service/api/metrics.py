@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from service.api.context import services
-from service.storage import stats
+from service.storage.probe import Stats
 
 blp = Blueprint("metrics", __name__, description="Prometheus metrics for operators.")
 
@@ -18,7 +18,7 @@ blp = Blueprint("metrics", __name__, description="Prometheus metrics for operato
 class RedisCollector:
     """Turns a `stats.Stats` snapshot into metric families; labels are site names only."""
 
-    def __init__(self, snapshot: stats.Stats, model_version: str) -> None:
+    def __init__(self, snapshot: Stats, model_version: str) -> None:
         self._snapshot = snapshot
         self._model_version = model_version
 
@@ -64,5 +64,5 @@ def metrics() -> Response:
     wired = services()
     card = wired.model_card
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(RedisCollector(stats.read(wired.redis), card.version if card else "none"))
+    registry.register(RedisCollector(wired.probe.stats(), card.version if card else "none"))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

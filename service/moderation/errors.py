@@ -19,3 +19,7 @@ class AuthenticationError(ModqError):
 
 class PermissionDeniedError(ModqError):
     """Valid credentials of a kind that may not use this endpoint."""
+
+
+class StorageUnavailableError(ModqError):
+    """Storage cannot take or give data now (down, full, or unsafe); nothing was written."""

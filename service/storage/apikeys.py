@@ -8,6 +8,7 @@ import redis
 
 from service.moderation.access import KeyKind, KeyRecord, Principal, new_token
 from service.storage import keys
+from service.storage.connection import translate_errors
 
 
 class KeyStore:
@@ -16,6 +17,7 @@ class KeyStore:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
 
+    @translate_errors
     def create(self, kind: KeyKind, site: str, name: str = "") -> tuple[KeyRecord, str]:
         """Store a new key and return its record and the token, which is never stored."""
         key_id, token, secret_hash = new_token(kind)
@@ -26,10 +28,12 @@ class KeyStore:
             pipe.execute()
         return record, token
 
+    @translate_errors
     def find(self, key_id: str) -> KeyRecord | None:
         """Return the record of `key_id`, or None."""
         return _from_hash(key_id, self._redis.hgetall(keys.api_key(key_id)))
 
+    @translate_errors
     def list(self, site: str | None = None) -> list[KeyRecord]:
         """Return every key (of `site`, if given), oldest first."""
         key_ids = sorted(k.decode() for k in self._redis.smembers(keys.api_key_index()))
@@ -41,6 +45,7 @@ class KeyStore:
         found = [r for r in records if r and (site is None or r.principal.site == site)]
         return sorted(found, key=lambda r: r.created_at)
 
+    @translate_errors
     def revoke(self, key_id: str) -> bool:
         """Revoke a key; return False if there is no such key."""
         key = keys.api_key(key_id)

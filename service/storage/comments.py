@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import redis
 
@@ -17,10 +18,13 @@ from service.moderation.comments import (
     NewComment,
     Verdict,
 )
+from service.moderation.errors import StorageUnavailableError
 from service.storage import keys
+from service.storage.connection import translate_errors
+from service.storage.durability import Guard
 
-# Writes a verdict once per comment id: a redelivered comment finds `scored_at` set and
-# changes nothing, and a moderator's earlier decision is never overwritten by the model.
+# Writes every effect of a verdict once per comment id: a redelivered comment finds
+# `scored_at` set and changes nothing, and a moderator's decision is never overwritten.
 _APPLY_VERDICT = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if redis.call('HEXISTS', KEYS[1], 'scored_at') == 1 then return 0 end
@@ -33,21 +37,38 @@ if redis.call('HGET', KEYS[1], 'status') == 'queued' then
   end
 end
 redis.call('HINCRBY', KEYS[3], 'scored_' .. ARGV[1], 1)
+if ARGV[7] ~= '0' then
+  redis.call('XADD', KEYS[4], '*', 'id', ARGV[6], 'site', redis.call('HGET', KEYS[1], 'site'),
+             'deliveries', ARGV[7], 'at', ARGV[5])
+end
 return 1
 """
 
 _DECIDE_RETRIES = 20
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """A verdict for a comment; `dead_letter` counts the failed deliveries that forced it."""
+
+    comment: Comment
+    verdict: Verdict
+    dead_letter: int = 0
+
+
 class CommentStore:
     """Reads and writes comments; every multi-key write is one transaction or script."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, guard: Guard | None = None) -> None:
         self._redis = client
+        self._guard = guard
         self._apply_verdict = client.register_script(_APPLY_VERDICT)
 
+    @translate_errors
     def add(self, site: str, content: NewComment) -> Comment:
         """Store a new comment and put it on the intake stream, atomically."""
+        if self._guard is not None:
+            self._guard.before_write()
         comment = Comment(id=uuid.uuid4().hex, site=site, content=content, created_at=time.time())
         with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(keys.comment(comment.id), mapping=_to_hash(comment))
@@ -55,10 +76,12 @@ class CommentStore:
             pipe.execute()
         return comment
 
+    @translate_errors
     def get(self, comment_id: str) -> Comment | None:
         """Return the comment with this id, or None."""
         return _from_hash(self._redis.hgetall(keys.comment(comment_id)))
 
+    @translate_errors
     def get_many(self, comment_ids: Sequence[str]) -> list[Comment | None]:
         """Return the comments with these ids, None where one is missing."""
         with self._redis.pipeline(transaction=False) as pipe:
@@ -66,16 +89,19 @@ class CommentStore:
                 pipe.hgetall(keys.comment(comment_id))
             return [_from_hash(raw) for raw in pipe.execute()]
 
-    def apply_verdicts(self, verdicts: Sequence[tuple[Comment, Verdict]]) -> list[int]:
+    @translate_errors
+    def apply_verdicts(self, outcomes: Sequence[Outcome]) -> list[int]:
         """Write each verdict unless one is already stored; 1 written, 0 kept, -1 no comment."""
         now = repr(time.time())
         with self._redis.pipeline(transaction=False) as pipe:
-            for comment, verdict in verdicts:
+            for outcome in outcomes:
+                comment, verdict = outcome.comment, outcome.verdict
                 self._apply_verdict(
                     keys=[
                         keys.comment(comment.id),
                         keys.review_queue(comment.site),
                         keys.site_counters(comment.site),
+                        keys.dead_letter_stream(),
                     ],
                     args=[
                         verdict.status.value,
@@ -84,11 +110,13 @@ class CommentStore:
                         verdict.model_version,
                         now,
                         comment.id,
+                        str(outcome.dead_letter),
                     ],
                     client=pipe,
                 )
             return [int(result) for result in pipe.execute()]
 
+    @translate_errors
     def queue_page(
         self, site: str, after: tuple[int, str] | None, limit: int
     ) -> tuple[list[Comment], tuple[int, str] | None]:
@@ -107,10 +135,12 @@ class CommentStore:
         cursor = entries[-1] if more else None
         return comments, cursor
 
+    @translate_errors
     def queue_length(self, site: str) -> int:
         """Return how many comments of `site` wait for a moderator."""
         return int(self._redis.zcard(keys.review_queue(site)))
 
+    @translate_errors
     def decide(
         self, site: str, comment_id: str, change: Callable[[Comment], Comment]
     ) -> Comment | None:
@@ -134,7 +164,7 @@ class CommentStore:
                     return decided
                 except redis.WatchError:
                     continue
-        raise redis.exceptions.ConnectionError("comment kept changing; decision not written")
+        raise StorageUnavailableError("comment kept changing; decision not written")
 
 
 def _write_decision(pipe: redis.client.Pipeline, before: Comment, after: Comment) -> None:

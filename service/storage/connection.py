@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import redis
 
+from service.moderation.errors import StorageUnavailableError
 from service.settings import Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 SOCKET_NAME = "redis.sock"
 _MAX_SOCKET_PATH = 100
@@ -40,3 +47,16 @@ def connect(url: str, *, timeout_s: float = 1.5) -> redis.Redis:
         health_check_interval=15,
         retry_on_timeout=False,
     )
+
+
+def translate_errors(method: Callable[P, R]) -> Callable[P, R]:
+    """Raise the domain's StorageUnavailableError for any Redis failure inside `method`."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except redis.RedisError as exc:
+            raise StorageUnavailableError(f"Redis: {type(exc).__name__}") from exc
+
+    return wrapper

@@ -11,6 +11,11 @@ def intake_stream() -> str:
     return f"{PREFIX}:intake"
 
 
+def dead_letter_stream() -> str:
+    """Comments that failed scoring too many times, kept for operators."""
+    return f"{PREFIX}:deadletter"
+
+
 def comment(comment_id: str) -> str:
     """Hash holding one comment, its verdict and its decision."""
     return f"{PREFIX}:comment:{comment_id}"

@@ -1,4 +1,4 @@
-"""Read-only figures for operators: backlog, pending deliveries, queues and counters."""
+"""What operators ask of Redis: is it up, is it durable, and how much work is waiting."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import redis
 
 from service.storage import keys
+from service.storage.connection import translate_errors
+from service.storage.durability import Durability, Guard
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,33 @@ class Stats:
     counters: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def read(client: redis.Redis) -> Stats:
+class Probe:
+    """Read-only checks and figures for /readyz and /metrics."""
+
+    def __init__(self, client: redis.Redis, guard: Guard) -> None:
+        self._client = client
+        self.guard = guard
+
+    def redis_status(self) -> str:
+        """'ok' if Redis answers a PING, else what went wrong."""
+        try:
+            self._client.ping()
+        except redis.RedisError as exc:
+            return f"unavailable: {type(exc).__name__}"
+        return "ok"
+
+    @translate_errors
+    def durability(self) -> Durability:
+        """The Redis's durability, as the write guard last saw it."""
+        return self.guard.current()
+
+    @translate_errors
+    def stats(self) -> Stats:
+        """A snapshot of backlog, queues and counters."""
+        return read_stats(self._client)
+
+
+def read_stats(client: redis.Redis) -> Stats:
     """Take a snapshot: stream lengths, per-site queue lengths and counters."""
     stream = keys.intake_stream()
     backlog = int(client.xlen(stream))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import redis
 
 from service.storage import keys
+from service.storage.connection import translate_errors
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,7 @@ class Delivery:
 
     entry_id: str
     comment_id: str
+    deliveries: int = 1
 
 
 class IntakeStream:
@@ -25,6 +27,7 @@ class IntakeStream:
         self.consumer = consumer
         self._stream = keys.intake_stream()
 
+    @translate_errors
     def ensure_group(self) -> None:
         """Create the stream and the consumer group if they do not exist yet."""
         try:
@@ -33,14 +36,17 @@ class IntakeStream:
             if "BUSYGROUP" not in str(exc):
                 raise
 
+    @translate_errors
     def own_pending(self, count: int) -> list[Delivery]:
         """Entries delivered to this consumer earlier and not acknowledged."""
         return self._read("0", count, block_ms=None)
 
+    @translate_errors
     def new(self, count: int, block_ms: int) -> list[Delivery]:
         """Entries never delivered to anyone, waiting up to `block_ms` for the first."""
         return self._read(">", count, block_ms)
 
+    @translate_errors
     def claim_stale(self, min_idle_ms: int, count: int) -> list[Delivery]:
         """Take over entries another consumer has held longer than `min_idle_ms`."""
         result = self._redis.xautoclaim(
@@ -48,6 +54,27 @@ class IntakeStream:
         )
         return [_delivery(entry_id, fields) for entry_id, fields in result[1] if fields]
 
+    @translate_errors
+    def with_counts(self, deliveries: list[Delivery]) -> list[Delivery]:
+        """The same deliveries, each with how many times it has been delivered so far."""
+        if not deliveries:
+            return []
+        ids = sorted(deliveries, key=lambda d: _order(d.entry_id))
+        pending = self._redis.xpending_range(
+            self._stream,
+            keys.SCORERS_GROUP,
+            min=ids[0].entry_id,
+            max=ids[-1].entry_id,
+            count=len(deliveries) * 4 + 100,
+            consumername=self.consumer,
+        )
+        counts = {p["message_id"].decode(): int(p["times_delivered"]) for p in pending}
+        return [
+            Delivery(d.entry_id, d.comment_id, counts.get(d.entry_id, d.deliveries))
+            for d in deliveries
+        ]
+
+    @translate_errors
     def ack(self, entry_ids: list[str]) -> None:
         """Acknowledge and delete handled entries, so the stream holds only open work."""
         if not entry_ids:
@@ -64,6 +91,11 @@ class IntakeStream:
         if not reply:
             return []
         return [_delivery(entry_id, fields) for entry_id, fields in reply[0][1] if fields]
+
+
+def _order(entry_id: str) -> tuple[int, int]:
+    millis, _, seq = entry_id.partition("-")
+    return int(millis), int(seq or 0)
 
 
 def _delivery(entry_id: bytes, fields: dict[bytes, bytes]) -> Delivery:
