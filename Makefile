@@ -1,6 +1,6 @@
 # Thin wrappers; ./dev does the work so the README's commands need no make.
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format
+.PHONY: help run test lint format bench
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -16,3 +16,6 @@ lint: ## ruff check and format check
 
 format: ## ruff format
 	./dev setup && .venv/bin/ruff format service model tests
+
+bench: ## Run the benchmarks (bench/): one table, bench/results/latest.json, plots
+	./dev setup && .venv/bin/python -m bench
