@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import signal
 import subprocess
 import sys
 import time
@@ -153,3 +154,19 @@ def test_poison_comment_goes_to_dead_letter_and_review_while_others_are_scored(
     assert client.zscore(rkeys.review_queue(SITE), poison) is not None
     assert client.hget(rkeys.comment(poison), "status") == b"pending_review"
     assert pending(client) == 0
+
+
+def test_sigterm_finishes_the_batch_in_hand_acks_and_exits(cluster: Cluster) -> None:
+    client = cluster.redis.client
+    ids = _add(CommentStore(client), 3000)
+    proc = cluster.start_worker(MODQ_BATCH_SIZE="64")
+    wait_until("the worker to start scoring", lambda: len(scored_ids(client, ids)) >= 64, 60)
+
+    proc.process.send_signal(signal.SIGTERM)
+    code = proc.process.wait(20)
+    scored = len(scored_ids(client, ids))
+    print(f"backlog=3000 scored_before_exit={scored} pending={pending(client)} code={code}")
+
+    assert code == 0
+    assert pending(client) == 0, "nothing delivered to it is left unacknowledged"
+    assert scored_total(client, SITE) == scored
