@@ -132,6 +132,19 @@ def keys_revoke(key_id: str) -> None:
     click.echo(f"revoked {key_id}")
 
 
+@keys.command("rotate")
+@click.argument("key_id")
+def keys_rotate(key_id: str) -> None:
+    """Print a new key for the same site (and moderator) and revoke KEY_ID at once."""
+    with _key_store() as store:
+        rotated = store.rotate(key_id)
+    if rotated is None:
+        raise click.ClickException(f"no key with id {key_id}")
+    record, token = rotated
+    click.echo(token)
+    click.echo(f"revoked {key_id}; new key {record.principal.key_id}", err=True)
+
+
 @contextlib.contextmanager
 def _key_store() -> Iterator[Any]:
     from service.storage.apikeys import KeyStore

@@ -155,3 +155,33 @@ def test_a_body_not_sent_as_json_is_415(client: FlaskClient, keys: Keys, content
 
     _assert_error(response, 415)
     assert "application/json" in response.json["message"]
+
+
+def _mangled(token: str) -> dict[str, str]:
+    key_id, secret = token.split("_")[2], token.split("_", 3)[3]
+    other_secret = "B" * 43 if secret != "B" * 43 else "C" * 43
+    return {
+        "truncated": token[:-1],
+        "padded with a character": token + "A",
+        "padded inside": token.replace(key_id, key_id + "0"),
+        "leading space": " " + token,
+        "other secret": token.replace(secret, other_secret),
+        "wrong kind prefix": token.replace("modq_site_", "modq_moderator_"),
+    }
+
+
+def test_wrong_truncated_padded_or_mixed_keys_are_401(client: FlaskClient, keys: Keys) -> None:
+    token = keys.site("news")["Authorization"].removeprefix("Bearer ")
+    other = keys.site("other")["Authorization"].removeprefix("Bearer ")
+    cases = _mangled(token)
+    # The key id of one site's key with the secret of another's.
+    cases["other site's secret"] = token.rsplit("_", 1)[0] + "_" + other.split("_", 3)[3]
+
+    codes = {
+        name: client.post(
+            "/v1/comments", json=comment_body(), headers={"Authorization": f"Bearer {bad}"}
+        ).status_code
+        for name, bad in cases.items()
+    }
+
+    assert codes == dict.fromkeys(cases, 401)

@@ -75,3 +75,20 @@ def test_bad_site_names_are_refused(run: CliRunner, site: str) -> None:
 
     assert result.exit_code == 2
     assert "--site" in result.output
+
+
+def test_rotate_issues_a_new_key_and_locks_out_the_old(run: CliRunner, client: FlaskClient) -> None:
+    old = _create(run, "--site", "news.example", "--moderator", "leyla")
+    rotated = run.invoke(main, ["keys", "rotate", old.split("_")[2]])
+    new = rotated.stdout.strip()
+
+    assert rotated.exit_code == 0 and new != old and new.startswith("modq_moderator_")
+    assert (
+        client.get("/v1/moderation/queue", headers={"Authorization": f"Bearer {old}"}).status_code
+        == 401
+    )
+    assert (
+        client.get("/v1/moderation/queue", headers={"Authorization": f"Bearer {new}"}).status_code
+        == 200
+    )
+    assert run.invoke(main, ["keys", "rotate", "0" * 12]).exit_code == 1

@@ -33,9 +33,8 @@ def authenticate() -> None:
     """Authenticate the request's bearer token; run before any body is parsed."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    g.principal = services().moderation.authenticate(
-        token.strip() if scheme.lower() == "bearer" else None
-    )
+    # No stripping: a padded token is not the token that was issued.
+    g.principal = services().moderation.authenticate(token if scheme.lower() == "bearer" else None)
 
 
 def require_json() -> None:

@@ -55,7 +55,7 @@ def hash_secret(secret: str) -> str:
 
 def parse_token(token: str) -> tuple[KeyKind, str, str] | None:
     """Split a bearer token into (kind, key_id, secret), or None if it is malformed."""
-    match = _TOKEN.match(token)
+    match = _TOKEN.fullmatch(token)
     if match is None:
         return None
     return KeyKind(match.group(1)), match.group(2), match.group(3)

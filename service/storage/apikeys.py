@@ -46,6 +46,17 @@ class KeyStore:
         return sorted(found, key=lambda r: r.created_at)
 
     @translate_errors
+    def rotate(self, key_id: str) -> tuple[KeyRecord, str] | None:
+        """Issue a new key like `key_id` (same kind, site, name) and revoke the old one."""
+        old = self.find(key_id)
+        if old is None:
+            return None
+        principal = old.principal
+        created = self.create(principal.kind, principal.site, principal.name)
+        self.revoke(key_id)
+        return created
+
+    @translate_errors
     def revoke(self, key_id: str) -> bool:
         """Revoke a key; return False if there is no such key."""
         key = keys.api_key(key_id)
