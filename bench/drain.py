@@ -1,0 +1,107 @@
+"""Scoring throughput: worker processes draining a backlog; Redis memory per stored comment."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+from bench import corpus, procs
+from service.moderation.comments import Author, NewComment
+from service.storage import keys
+from service.storage.comments import CommentStore
+from service.storage.connection import connect
+
+SITE = "bench.example"
+_CHUNK = 2000
+_TIMEOUT_S = 240.0
+
+
+@dataclass(frozen=True)
+class DrainResult:
+    workers: int
+    comments: int
+    per_s: float
+    worker_rss_mb: float
+    redis_bytes_per_comment: float
+
+
+def fill(client: redis.Redis, count: int, texts: list[corpus.Text]) -> None:
+    """Queue `count` comments on the intake stream, as the API would have stored them."""
+    store = CommentStore(client)
+    for start in range(0, count, _CHUNK):
+        contents = [_content(texts, n) for n in range(start, min(count, start + _CHUNK))]
+        if hasattr(store, "add_many"):
+            store.add_many(SITE, contents)
+        else:  # a store without batch writes: one transaction per comment, slower to fill
+            for content in contents:
+                store.add(SITE, content)
+
+
+def _content(texts: list[corpus.Text], n: int) -> NewComment:
+    doc = corpus.comment_json(texts[n % len(texts)], n)
+    author = doc["author"]
+    assert isinstance(author, dict)
+    return NewComment(
+        author=Author(**author),
+        body=str(doc["body"]),
+        thread=str(doc["thread"]),
+        ip=str(doc["ip"]),
+        user_agent=str(doc["user_agent"]),
+        lang=str(doc["lang"]),
+    )
+
+
+def scored(client: redis.Redis) -> int:
+    counters = client.hgetall(keys.site_counters(SITE))
+    return sum(int(v) for k, v in counters.items() if k.startswith(b"scored_"))
+
+
+def used_memory(client: redis.Redis) -> int:
+    return int(client.info("memory")["used_memory"])
+
+
+def run(workers: int, count: int, texts: list[corpus.Text], tmp: Path) -> DrainResult:
+    """Fill a fresh Redis with `count` comments, drain it with `workers` processes, measure."""
+    server = procs.start_redis(tmp / f"redis-drain-{workers}")
+    client = connect(server.url, timeout_s=30)
+    try:
+        before = used_memory(client)
+        fill(client, count, texts)
+        env = procs.bench_env(server.url, tmp / "var", MODQ_BATCH_SIZE="256")
+        started = [
+            procs.spawn(
+                [procs.python(), "-m", "service", "worker", "--burst", "--name", f"bench-{n}"],
+                env,
+                tmp / f"worker-{workers}-{n}.log",
+            )
+            for n in range(workers)
+        ]
+        per_s, rss = _watch(client, count, started)
+        for process in started:
+            procs.stop(process)
+        per_comment = (used_memory(client) - before) / count
+        return DrainResult(workers, count, per_s, rss, per_comment)
+    finally:
+        client.close()
+        server.stop()
+
+
+def _watch(client: redis.Redis, count: int, workers: list) -> tuple[float, float]:
+    """Rate between 2 % and 100 % scored (leaves out model loading); peak worker RSS."""
+    deadline = time.monotonic() + _TIMEOUT_S
+    t_low, low, rss = None, count // 50, 0.0
+    done = 0
+    while time.monotonic() < deadline:
+        done = scored(client)
+        rss = max([rss] + [procs.rss_mb(w.pid) for w in workers])
+        if t_low is None and done >= low:
+            t_low, low = time.perf_counter(), done
+        if done >= count:
+            return (done - low) / (time.perf_counter() - t_low), rss
+        time.sleep(0.05)
+    if t_low is None:
+        return 0.0, rss
+    return (done - low) / (time.perf_counter() - t_low), rss

@@ -1,0 +1,164 @@
+"""Ingestion against its ceiling: modq's POST /v1/comments beside the reference app, under wrk."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bench import procs
+from service.serve import gunicorn_args
+from service.settings import Settings
+
+LUA = Path(__file__).with_name("load.lua")
+SITE = "bench.example"
+
+
+@dataclass(frozen=True)
+class Load:
+    """One wrk run: 202s per second and latency percentiles in ms."""
+
+    app: str
+    target_rate: float
+    per_s: float
+    p50_ms: float
+    p99_ms: float
+    p999_ms: float
+    non_202: int
+    socket_errors: int
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How wrk loads every app: threads, connections, seconds."""
+
+    threads: int = 2
+    connections: int = 32
+    seconds: int = 15
+    warmup_s: int = 3
+
+
+def wrk(
+    url: str, bodies: Path, shape: Shape, seconds: int, token: str = "", rate: float = 0
+) -> dict:
+    """Run wrk once against `url` and return what load.lua reported."""
+    env = {"BODIES": str(bodies), "TOKEN": token, "RATE": str(rate), "THREADS": str(shape.threads)}
+    args = [
+        "wrk",
+        "-t",
+        str(shape.threads),
+        "-c",
+        str(shape.connections),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(LUA),
+        url,
+    ]
+    out = subprocess.run(
+        args, env={**procs.os.environ, **env}, capture_output=True, text=True, timeout=seconds + 30
+    )
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no result: {out.stdout[-500:]} {out.stderr[-500:]}")
+    return json.loads(line[6:])
+
+
+def measure(app: str, url: str, bodies: Path, shape: Shape, token: str, rate: float = 0) -> Load:
+    """Warm up, then one measured run; only 202s count towards the rate."""
+    wrk(url, bodies, shape, shape.warmup_s, token, rate)
+    raw = wrk(url, bodies, shape, shape.seconds, token, rate)
+    return Load(
+        app=app,
+        target_rate=rate,
+        per_s=raw["accepted"] / (raw["duration_us"] / 1e6),
+        p50_ms=raw["p50_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+        p999_ms=raw["p999_us"] / 1000,
+        non_202=raw["other_status"],
+        socket_errors=raw["socket_errors"],
+    )
+
+
+@contextmanager
+def reference_app(tmp: Path) -> Iterator[str]:
+    """The reference app under modq's own gunicorn command line, on its own Redis."""
+    redis = procs.start_redis(tmp / "redis-ref")
+    port = procs.free_port()
+    env = procs.bench_env(redis.url, tmp / "var-ref", MODQ_PORT=str(port))
+    args = gunicorn_args(Settings.from_env(env))
+    args[-1] = "bench.refapp:app"
+    process = procs.spawn(args, env, tmp / "ref.log")
+    try:
+        procs.wait_http(f"http://127.0.0.1:{port}/healthz")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        procs.stop(process)
+        redis.stop()
+
+
+@dataclass(frozen=True)
+class Running:
+    """A running `modq serve`: its base URL, a site key, the supervisor's pid, its Redis."""
+
+    url: str
+    key: str
+    pid: int
+    redis_url: str
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+
+@contextmanager
+def modq_app(tmp: Path, scoring_workers: int = 0, name: str = "modq") -> Iterator[Running]:
+    """`modq serve` on its own Redis, with a site key."""
+    redis = procs.start_redis(tmp / f"redis-{name}")
+    port = procs.free_port()
+    env = procs.bench_env(redis.url, tmp / f"var-{name}", MODQ_PORT=str(port))
+    modq = [procs.python(), "-m", "service"]
+    key = subprocess.run(
+        [*modq, "keys", "create", "--site", SITE],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=procs.ROOT,
+    ).stdout.strip()
+    serve = [*modq, "serve", "--port", str(port), "--scoring-workers", str(scoring_workers)]
+    process = procs.spawn(serve, env, tmp / f"{name}.log")
+    try:
+        procs.wait_http(f"http://127.0.0.1:{port}/readyz")
+        yield Running(f"http://127.0.0.1:{port}", key, process.pid, redis.url)
+    finally:
+        procs.stop(process)
+        redis.stop()
+
+
+def write_bodies(path: Path, bodies: list[bytes]) -> Path:
+    path.write_bytes(b"\n".join(bodies) + b"\n")
+    return path
+
+
+def run(tmp: Path, bodies: Path, shape: Shape) -> dict[str, object]:
+    """Peak of each app, then each at 70 % of the reference's peak; RSS of modq's API."""
+    with reference_app(tmp) as ref_url, modq_app(tmp) as modq_app_:
+        modq_url, key = modq_app_.url, modq_app_.key
+        ref = measure("reference", ref_url, bodies, shape, "")
+        modq = measure("modq", modq_url, bodies, shape, key)
+        rate = 0.7 * ref.per_s
+        ref_70 = measure("reference", ref_url, bodies, shape, "", rate)
+        modq_70 = measure("modq", modq_url, bodies, shape, key, rate)
+        api_rss = procs.api_rss_mb(modq_app_.pid)
+    return {
+        "peak": [asdict(ref), asdict(modq)],
+        "at_70": [asdict(ref_70), asdict(modq_70)],
+        "ratio": modq.per_s / ref.per_s if ref.per_s else 0.0,
+        "api_rss_mb": api_rss,
+    }
