@@ -1,0 +1,349 @@
+"""The moderators' review page: headers and assets, then the page itself in Chromium."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from service.api import review
+from tests.conftest import Keys
+from tests.factories import comment_body
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # the browser tests skip; the test-client tests still run
+    sync_playwright = None
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+STATIC = Path(review.__file__).parent / "static" / "review"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ASSETS = {
+    "review.js": "text/javascript",
+    "api.js": "text/javascript",
+    "render.js": "text/javascript",
+    "review.css": "text/css",
+    "icon.svg": "image/svg+xml",
+}
+HOSTILE_BODY = '<img src=x onerror="window.__pwned=1"> and <script>window.__pwned=1</script>'
+
+
+@pytest.fixture(autouse=True)
+def review_page(app: Flask) -> Flask:
+    """Register the review blueprint unless create_app already does."""
+    if review.blp.name not in app.blueprints:
+        app.register_blueprint(review.blp)
+    return app
+
+
+# --- served by the app, checked with the test client -------------------------------------
+
+
+def test_page_is_html_with_the_security_headers(client: FlaskClient) -> None:
+    response = client.get("/review")
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    for name, value in review.SECURITY_HEADERS.items():
+        assert response.headers[name] == value
+
+
+@pytest.mark.parametrize(("name", "mimetype"), sorted(ASSETS.items()))
+def test_assets_are_served_with_their_type_and_the_security_headers(
+    client: FlaskClient, name: str, mimetype: str
+) -> None:
+    response = client.get(f"/review/static/{name}")
+
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+    assert response.data == (STATIC / name).read_bytes()
+    for header, value in review.SECURITY_HEADERS.items():
+        assert response.headers[header] == value
+
+
+def test_unknown_asset_is_404(client: FlaskClient) -> None:
+    assert client.get("/review/static/nope.js").status_code == 404
+    assert client.get("/review/static/../review.py").status_code == 404
+
+
+class _Markup(HTMLParser):
+    """Collects what a page loads and anything the CSP would refuse to run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.inline: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        self.urls += [v for k, v in attrs if k in ("src", "href") and v and tag != "a"]
+        self.inline += [f"{tag} {k}" for k, _ in attrs if k == "style" or k.startswith("on")]
+        if tag == "style":
+            self.inline.append("<style>")
+        self._in_script = tag == "script"
+        if tag == "script" and not named.get("src"):
+            self.inline.append("<script> without src")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script and data.strip():
+            self.inline.append("inline script text")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+
+def test_page_loads_only_same_origin_assets_and_has_no_inline_code(client: FlaskClient) -> None:
+    markup = _Markup()
+    markup.feed(client.get("/review").get_data(as_text=True))
+
+    assert markup.urls and not markup.inline
+    for url in markup.urls:
+        assert not urlsplit(url).scheme and not urlsplit(url).netloc, url
+        assert client.get(urlsplit(urljoin("http://localhost/review", url)).path).status_code == 200
+
+
+def test_scripts_build_the_page_without_html_strings() -> None:
+    forbidden = re.compile(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(")
+    for script in STATIC.glob("*.js"):
+        assert not forbidden.search(script.read_text()), script.name
+        for module in re.findall(r'from\s+"([^"]+)"', script.read_text()):
+            assert module.startswith("./") and (STATIC / module).is_file(), module
+
+
+def test_page_is_not_in_the_openapi_document(client: FlaskClient) -> None:
+    paths = client.get("/openapi.json").json["paths"]
+
+    assert not [path for path in paths if path.startswith("/review")]
+
+
+# --- the page in Chromium, against a real server -------------------------------------------
+
+
+def _browser_missing() -> str:
+    if sync_playwright is None:
+        return "browser tests need the playwright package: pip install playwright==1.65.2"
+    if not Path(CHROMIUM).is_file():
+        return f"browser tests need Debian's Chromium at {CHROMIUM}: apt-get install chromium"
+    return ""
+
+
+needs_browser = pytest.mark.skipif(bool(_browser_missing()), reason=_browser_missing())
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Debian Chromium for the module's browser tests."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live_url(review_page: Flask) -> Iterator[str]:
+    """Serve the app over real HTTP on a free port, in a thread, for the test's duration."""
+    server = make_server("127.0.0.1", 0, review_page, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh tab (own storage) at 1200x800 that records console errors."""
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    errors: list[str] = []
+    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else 0)
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.console_errors = errors  # type: ignore[attr-defined]
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def held(client: FlaskClient, keys: Keys, drain: Callable[..., int]) -> Callable[..., list[str]]:
+    """Post comments to site 'news' and have the real worker hold every one for review."""
+
+    def make(*bodies: str, **fields: Any) -> list[str]:
+        headers = keys.site("news")
+        ids = []
+        for i, body in enumerate(bodies):
+            author = {"name": f"Reader {i}", "email": f"r{i}@mail.example", "url": ""}
+            payload = comment_body(body, **{"author": author, **fields})
+            ids.append(client.post("/v1/comments", json=payload, headers=headers).json["id"])
+        drain(approve_below=0.0, reject_above=1.0)  # every probability lands in between
+        return ids
+
+    return make
+
+
+def _token(keys: Keys) -> str:
+    return keys.moderator("news")["Authorization"].removeprefix("Bearer ")
+
+
+def _sign_in(page: Page, live_url: str, token: str) -> None:
+    page.goto(f"{live_url}/review")
+    page.get_by_label("Moderator token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _status(client: FlaskClient, keys: Keys, comment_id: str) -> str:
+    url = f"/v1/moderation/comments/{comment_id}"
+    status: str = client.get(url, headers=keys.moderator("news")).json["status"]
+    return status
+
+
+def _queue_ids(client: FlaskClient, keys: Keys) -> list[str]:
+    items = client.get("/v1/moderation/queue", headers=keys.moderator("news")).json["items"]
+    return [item["id"] for item in items]
+
+
+@needs_browser
+def test_moderator_approves_with_a_and_bulk_spams_with_x_x_shift_s(
+    page: Page,
+    live_url: str,
+    client: FlaskClient,
+    keys: Keys,
+    held: Callable[..., list[str]],
+) -> None:
+    ids = held("First comment", "Second comment", "Third comment", "Fourth comment")
+    _sign_in(page, live_url, _token(keys))
+    items = page.locator("#queue > .item")
+    expect(items).to_have_count(4)
+    expect(items.locator(".author")).to_have_text([f"Reader {i}" for i in range(4)])
+    expect(items.first).to_be_focused()
+
+    page.keyboard.press("a")
+    expect(items).to_have_count(3)
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    expect(page.locator("#selected-count")).to_have_text("2 selected")
+    page.keyboard.press("Shift+S")
+    expect(items).to_have_count(1)
+
+    assert _status(client, keys, ids[0]) == "approved"
+    assert [_status(client, keys, i) for i in ids[1:3]] == ["spam", "spam"]
+    assert _queue_ids(client, keys) == [ids[3]]
+    expect(page.get_by_role("status")).to_contain_text("Marked as spam: 2 comments")
+    assert page.evaluate("Object.keys(localStorage).length") == 0
+    assert page.context.cookies() == []
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+@needs_browser
+def test_hostile_comment_text_stays_inert_text(
+    page: Page, live_url: str, keys: Keys, held: Callable[..., list[str]]
+) -> None:
+    author = {"name": "<img src=x onerror=window.__pwned=1>", "email": "x@mail.example"}
+    author["url"] = "javascript:window.__pwned=1"
+    held(HOSTILE_BODY, author=author, thread="javascript:window.__pwned=1")
+    _sign_in(page, live_url, _token(keys))
+    item = page.locator("#queue > .item")
+    expect(item).to_have_count(1)
+
+    expect(item.locator(".body")).to_have_text(HOSTILE_BODY)
+    expect(item.locator(".author")).to_have_text(author["name"])
+    assert item.locator("img, script").count() == 0
+    assert item.locator("a[href^='javascript:']").count() == 0
+    page.keyboard.press("o")  # the author's "url" must not be opened, let alone run
+    expect(page.get_by_role("status")).to_have_text("This author gave no web address.")
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+
+
+@needs_browser
+def test_refused_token_is_forgotten_and_asked_for_again(
+    page: Page, live_url: str, keys: Keys, held: Callable[..., list[str]]
+) -> None:
+    held("A comment")
+    _sign_in(page, live_url, "modq_moderator_not-a-real-token")
+
+    expect(page.get_by_role("alert")).to_contain_text("token was not accepted")
+    expect(page.get_by_label("Moderator token")).to_be_visible()
+    assert page.evaluate("sessionStorage.length") == 0
+
+    _sign_in(page, live_url, keys.site("news")["Authorization"].removeprefix("Bearer "))
+    expect(page.get_by_role("alert")).to_contain_text("site key")
+
+
+@needs_browser
+def test_token_lives_in_session_storage_until_sign_out(
+    page: Page, live_url: str, keys: Keys, held: Callable[..., list[str]]
+) -> None:
+    held("A comment")
+    token = _token(keys)
+    _sign_in(page, live_url, token)
+    expect(page.locator("#queue > .item")).to_have_count(1)
+    assert page.evaluate("Object.values(sessionStorage)") == [token]
+
+    page.reload()  # the tab keeps it, so no second paste
+    expect(page.locator("#queue > .item")).to_have_count(1)
+    page.get_by_role("button", name="Sign out").click()
+
+    expect(page.get_by_label("Moderator token")).to_be_visible()
+    assert page.evaluate("sessionStorage.length + localStorage.length") == 0
+    assert page.context.cookies() == []
+
+
+@needs_browser
+def test_failed_decision_is_shown_on_its_comment_and_the_others_stay(
+    page: Page, live_url: str, client: FlaskClient, keys: Keys, held: Callable[..., list[str]]
+) -> None:
+    first, second = held("First comment", "Second comment")
+    _sign_in(page, live_url, _token(keys))
+    items = page.locator("#queue > .item")
+    expect(items).to_have_count(2)
+    decision = {"decision": "approve"}
+    url = f"/v1/moderation/comments/{first}/decision"
+    client.post(url, json=decision, headers=keys.moderator("news"))  # another moderator
+
+    page.keyboard.press("a")
+
+    expect(items.first.get_by_role("alert")).to_contain_text("Already decided")
+    expect(items).to_have_count(2)
+    expect(items.nth(1)).to_have_attribute("data-id", second)
+    items.nth(1).get_by_role("button", name="Reject").click()
+    expect(items).to_have_count(1)
+    assert _status(client, keys, second) == "rejected"
+
+
+@needs_browser
+def test_page_fits_a_360_px_screen_and_help_opens_on_question_mark(
+    page: Page, live_url: str, keys: Keys, held: Callable[..., list[str]]
+) -> None:
+    held("A rather long comment " * 20, author={"name": "N" * 80, "email": "n@mail.example"})
+    page.set_viewport_size({"width": 360, "height": 740})
+    _sign_in(page, live_url, _token(keys))
+    expect(page.locator("#queue > .item")).to_have_count(1)
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
