@@ -9,16 +9,17 @@ import redis
 from flask import Flask, Response, g, request
 from flask_smorest import Api
 
-from service import logs
-from service.api import comments, errors, health, metrics, moderation
+from service import logs, pepper
+from service.api import comments, errors, health, metrics, moderation, privacy
 from service.api.context import Services
 from service.moderation.workflow import Moderation
 from service.scoring import ModelIntegrityError, verify_model_file
 from service.settings import Settings
 from service.storage.apikeys import KeyStore
-from service.storage.comments import CommentStore
+from service.storage.comments import CommentStore, Retention
 from service.storage.connection import connect, redis_url
 from service.storage.durability import Guard
+from service.storage.privacy import PrivacyStore
 from service.storage.probe import Probe
 
 log = logging.getLogger("modq.api")
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None, client: redis.Redis | None = No
     app.extensions["modq"] = _services(settings, client)
     api = Api(app, spec_kwargs={"info": {"description": "Comment moderation API."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blueprint in (comments.blp, moderation.blp, health.blp, metrics.blp):
+    for blueprint in (comments.blp, moderation.blp, privacy.blp, health.blp, metrics.blp):
         api.register_blueprint(blueprint)
     errors.register(app)
     app.before_request(_start_timer)
@@ -51,7 +52,12 @@ def create_app(settings: Settings | None = None, client: redis.Redis | None = No
 
 def _services(settings: Settings, client: redis.Redis) -> Services:
     guard = Guard(client, settings.accept_data_loss)
-    moderation_ = Moderation(CommentStore(client, guard), KeyStore(client))
+    moderation_ = Moderation(
+        CommentStore(client, guard, Retention.of(settings)),
+        KeyStore(client),
+        PrivacyStore(client),
+        pepper.load(settings),
+    )
     probe = Probe(client, guard)
     try:
         card = verify_model_file(settings.model_path)
@@ -66,6 +72,8 @@ def _start_timer() -> None:
 
 
 def _log_request(response: Response) -> Response:
+    # Every answer is data, never a page to sniff: a comment's "<script>" stays text.
+    response.headers["X-Content-Type-Options"] = "nosniff"
     elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
     # The route's pattern, not the path: a path is client text and could carry anything.
     route = request.url_rule.rule if request.url_rule else "unmatched"

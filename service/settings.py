@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,6 +40,9 @@ class Settings:
     reclaim_idle_ms: int = 30_000
     max_deliveries: int = 5
     max_request_bytes: int = 256 * 1024
+    pepper: str | None = field(default=None, repr=False)
+    ip_retention_days: int = 30
+    spam_retention_days: int = 30
     log_level: str = "INFO"
 
     @classmethod
@@ -47,11 +50,11 @@ class Settings:
         """Read settings from `environ` (default: the process); raise SettingsError on bad ones."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
-        for field in fields(cls):
-            name = ENV[field.name]
+        for setting in fields(cls):
+            name = ENV[setting.name]
             raw = env.get(name, "").strip()
             if raw:
-                values[field.name] = _parse(name, raw, PARSERS[field.name])
+                values[setting.name] = _parse(name, raw, PARSERS[setting.name])
         values.update(overrides)
         settings = cls(**values)
         settings.check()
@@ -118,6 +121,12 @@ def _bool(raw: str) -> bool:
     raise ValueError(f"expected yes or no, got {raw!r}")
 
 
+def _pepper(raw: str) -> str:
+    if len(raw) < 32:
+        raise ValueError("must be at least 32 characters of secret (openssl rand -hex 32)")
+    return raw
+
+
 def _redis_url(raw: str) -> str:
     if not raw.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError(f"expected a redis://, rediss:// or unix:// URL, got {raw!r}")
@@ -142,6 +151,9 @@ ENV: dict[str, str] = {
     "reclaim_idle_ms": "MODQ_RECLAIM_IDLE_MS",
     "max_deliveries": "MODQ_MAX_DELIVERIES",
     "max_request_bytes": "MODQ_MAX_REQUEST_BYTES",
+    "pepper": "MODQ_PEPPER",
+    "ip_retention_days": "MODQ_IP_RETENTION_DAYS",
+    "spam_retention_days": "MODQ_SPAM_RETENTION_DAYS",
     "log_level": "MODQ_LOG_LEVEL",
 }
 
@@ -163,5 +175,8 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "reclaim_idle_ms": _int(1),
     "max_deliveries": _int(1),
     "max_request_bytes": _int(1024),
+    "pepper": _pepper,
+    "ip_retention_days": _int(1),
+    "spam_retention_days": _int(1),
     "log_level": str,
 }

@@ -17,7 +17,7 @@ from service.moderation.errors import StorageUnavailableError
 from service.moderation.policy import UNSCORABLE, Thresholds
 from service.scoring import Score, Scorer, ScoringInput
 from service.settings import Settings
-from service.storage.comments import CommentStore, Outcome
+from service.storage.comments import CommentStore, Outcome, Retention
 from service.storage.connection import connect
 from service.storage.streams import Delivery, IntakeStream
 
@@ -178,7 +178,7 @@ def build(settings: Settings, client: redis.Redis, name: str | None = None) -> W
         card.reject_above if settings.reject_above is None else settings.reject_above,
     )
     return Worker(
-        CommentStore(client),
+        CommentStore(client, retention=Retention.of(settings)),
         IntakeStream(client, consumer_name(name)),
         scorer,
         thresholds,

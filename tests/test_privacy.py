@@ -18,10 +18,10 @@ def test_no_email_ip_or_body_in_site_responses_or_logs(
     caplog.set_level(logging.DEBUG, logger="modq")
     site = keys.site("news")
     secrets_sent, responses = [], []
-    for n in range(30):
+    for n in range(1000):
         email, ip, body = (
             f"reader{n}.x9@mail.example",
-            f"198.51.100.{n}",
+            f"198.51.{n // 250}.{n % 250}",
             f"unique body text {n} qz",
         )
         payload = comment_body(body, ip=ip, author={"name": "R", "email": email})
@@ -39,8 +39,9 @@ def test_no_email_ip_or_body_in_site_responses_or_logs(
     responses.append(bad.get_data(as_text=True))
 
     seen = "\n".join(responses) + "\n".join(record.getMessage() for record in caplog.records)
-    assert caplog.records, "the test saw log lines"
-    assert [s for s in secrets_sent + ["leak@@x"] if s in seen] == []
+    assert len(caplog.records) >= 2000, "the test saw the log lines"
+    leaked = [s for s in secrets_sent + ["leak@@x"] if s in seen]
+    assert leaked == [], leaked[:5]
 
 
 def test_openapi_document_lists_every_endpoint(client: FlaskClient) -> None:

@@ -9,7 +9,15 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
 from service.moderation.comments import Author, Comment, Decision, NewComment
 from service.moderation.ports import Cursor
@@ -139,6 +147,27 @@ class ReviewItem(CommentOut):
     parent_id = fields.Function(lambda c: c.content.parent_id)
     lang = fields.Function(lambda c: c.content.lang)
     decision = fields.Function(lambda c: c.decision.value if c.decision else None)
+    author_history = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "moderators' earlier decisions on this author's comments"},
+    )
+
+
+class EraseIn(Schema):
+    """Erase every comment of an e-mail address, or one comment, at the caller's site."""
+
+    email = Text(100, validate=validate.Email(error="is not an e-mail address"))
+    comment_id = fields.String(validate=validate.Length(max=64))
+
+    @validates_schema
+    def exactly_one(self, data: dict[str, Any], **_: Any) -> None:
+        if len(data) != 1:
+            raise ValidationError("send exactly one of 'email' and 'comment_id'")
+
+
+class EraseOut(Schema):
+    erased = fields.Integer(metadata={"description": "how many comments were erased"})
 
 
 class QueueArgs(Schema):

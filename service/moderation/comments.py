@@ -77,6 +77,7 @@ class Comment:
     site: str
     content: NewComment
     created_at: float
+    author_key: str = ""
     status: CommentStatus = CommentStatus.QUEUED
     score: float | None = None
     reasons: tuple[str, ...] = field(default_factory=tuple)
@@ -85,3 +86,5 @@ class Comment:
     decision: Decision | None = None
     decided_by: str = ""
     decided_at: float | None = None
+    #: Moderators' earlier decisions on this author's comments; filled for moderators only.
+    author_history: dict[str, int] = field(default_factory=dict)

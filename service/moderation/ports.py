@@ -14,7 +14,7 @@ Cursor = tuple[int, str]
 class CommentRepository(Protocol):
     """Where comments live."""
 
-    def add(self, site: str, content: NewComment) -> Comment: ...
+    def add(self, site: str, content: NewComment, author_key: str = "") -> Comment: ...
 
     def get(self, comment_id: str) -> Comment | None: ...
 
@@ -25,6 +25,20 @@ class CommentRepository(Protocol):
     def decide(
         self, site: str, comment_id: str, change: Callable[[Comment], Comment]
     ) -> Comment | None: ...
+
+
+class PrivacyRepository(Protocol):
+    """Where authors' indexes live, and how comments are erased."""
+
+    def author_comment_ids(self, site: str, author_key: str) -> list[str]: ...
+
+    def erase(self, site: str, comment_id: str, author_key: str) -> None: ...
+
+    def forget_author(self, site: str, author_key: str) -> None: ...
+
+    def histories(self, site: str, author_keys: list[str]) -> list[dict[str, int]]: ...
+
+    def compact(self) -> bool: ...
 
 
 class KeyRepository(Protocol):

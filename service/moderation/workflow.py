@@ -17,7 +17,14 @@ from service.moderation.errors import (
     ModqError,
     PermissionDeniedError,
 )
-from service.moderation.ports import Clock, CommentRepository, Cursor, KeyRepository
+from service.moderation.ports import (
+    Clock,
+    CommentRepository,
+    Cursor,
+    KeyRepository,
+    PrivacyRepository,
+)
+from service.moderation.privacy import author_key
 
 
 @dataclass(frozen=True)
@@ -33,10 +40,17 @@ class Moderation:
     """The use cases of modq's HTTP API, each scoped to the caller's site."""
 
     def __init__(
-        self, comments: CommentRepository, keys: KeyRepository, clock: Clock = time.time
+        self,
+        comments: CommentRepository,
+        keys: KeyRepository,
+        privacy: PrivacyRepository,
+        pepper: bytes,
+        clock: Clock = time.time,
     ) -> None:
         self._comments = comments
         self._keys = keys
+        self._privacy = privacy
+        self._pepper = pepper
         self._clock = clock
 
     def authenticate(self, token: str | None) -> Principal:
@@ -53,7 +67,8 @@ class Moderation:
     def submit(self, caller: Principal, content: NewComment) -> Comment:
         """Store a site's new comment for scoring."""
         _require(caller, KeyKind.SITE)
-        return self._comments.add(caller.site, content)
+        key = author_key(self._pepper, caller.site, content.author.email)
+        return self._comments.add(caller.site, content, key)
 
     def site_comment(self, caller: Principal, comment_id: str) -> Comment:
         """Return a comment for the site that submitted it."""
@@ -63,14 +78,15 @@ class Moderation:
     def review_comment(self, caller: Principal, comment_id: str) -> Comment:
         """Return a comment for one of its site's moderators."""
         _require(caller, KeyKind.MODERATOR)
-        return self._scoped(caller, comment_id)
+        return self._with_history(caller.site, [self._scoped(caller, comment_id)])[0]
 
     def queue(
         self, caller: Principal, after: Cursor | None, limit: int
     ) -> tuple[list[Comment], Cursor | None]:
         """Return a page of the caller's review queue, oldest first."""
         _require(caller, KeyKind.MODERATOR)
-        return self._comments.queue_page(caller.site, after, limit)
+        comments, cursor = self._comments.queue_page(caller.site, after, limit)
+        return self._with_history(caller.site, comments), cursor
 
     def decide(self, caller: Principal, comment_id: str, decision: Decision) -> Comment:
         """Record a moderator's decision; the comment leaves the review queue."""
@@ -99,6 +115,30 @@ class Moderation:
             except (CommentNotFoundError, DecisionConflictError) as exc:
                 outcomes.append(DecisionOutcome(comment_id, error=exc))
         return outcomes
+
+    def erase_comment(self, caller: Principal, comment_id: str) -> int:
+        """Erase one comment of the caller's site, with everything stored about it."""
+        comment = self._scoped(caller, comment_id)
+        self._privacy.erase(caller.site, comment.id, comment.author_key)
+        self._privacy.compact()
+        return 1
+
+    def erase_author(self, caller: Principal, email: str) -> int:
+        """Erase every comment an e-mail address left at the caller's site; return how many."""
+        key = author_key(self._pepper, caller.site, email)
+        comment_ids = self._privacy.author_comment_ids(caller.site, key)
+        for comment_id in comment_ids:
+            self._privacy.erase(caller.site, comment_id, key)
+        self._privacy.forget_author(caller.site, key)
+        self._privacy.compact()
+        return len(comment_ids)
+
+    def _with_history(self, site: str, comments: list[Comment]) -> list[Comment]:
+        histories = self._privacy.histories(site, [c.author_key for c in comments])
+        return [
+            dataclasses.replace(c, author_history=h)
+            for c, h in zip(comments, histories, strict=True)
+        ]
 
     def _scoped(self, caller: Principal, comment_id: str) -> Comment:
         # Another site's comment is "not found", so ids never reveal that they exist.

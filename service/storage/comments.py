@@ -19,6 +19,7 @@ from service.moderation.comments import (
     Verdict,
 )
 from service.moderation.errors import StorageUnavailableError
+from service.settings import Settings
 from service.storage import keys
 from service.storage.connection import translate_errors
 from service.storage.durability import Guard
@@ -37,6 +38,11 @@ if redis.call('HGET', KEYS[1], 'status') == 'queued' then
   end
 end
 redis.call('HINCRBY', KEYS[3], 'scored_' .. ARGV[1], 1)
+if redis.call('HGET', KEYS[1], 'status') == 'spam' then
+  redis.call('EXPIRE', KEYS[1], ARGV[8])
+  local ip_ttl = redis.call('TTL', KEYS[5])
+  if ip_ttl > tonumber(ARGV[8]) then redis.call('EXPIRE', KEYS[5], ARGV[8]) end
+end
 if ARGV[7] ~= '0' then
   redis.call('XADD', KEYS[4], '*', 'id', ARGV[6], 'site', redis.call('HGET', KEYS[1], 'site'),
              'deliveries', ARGV[7], 'at', ARGV[5])
@@ -45,6 +51,20 @@ return 1
 """
 
 _DECIDE_RETRIES = 20
+_DAY_S = 86_400
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long raw IPs and spam are kept, in days."""
+
+    ip_days: int = 30
+    spam_days: int = 30
+
+    @classmethod
+    def of(cls, settings: Settings) -> Retention:
+        """The retention the settings ask for."""
+        return cls(settings.ip_retention_days, settings.spam_retention_days)
 
 
 @dataclass(frozen=True)
@@ -59,27 +79,51 @@ class Outcome:
 class CommentStore:
     """Reads and writes comments; every multi-key write is one transaction or script."""
 
-    def __init__(self, client: redis.Redis, guard: Guard | None = None) -> None:
+    def __init__(
+        self, client: redis.Redis, guard: Guard | None = None, retention: Retention = Retention()
+    ) -> None:
         self._redis = client
         self._guard = guard
+        self._retention = retention
         self._apply_verdict = client.register_script(_APPLY_VERDICT)
 
     @translate_errors
-    def add(self, site: str, content: NewComment) -> Comment:
+    def add(self, site: str, content: NewComment, author_key: str = "") -> Comment:
         """Store a new comment and put it on the intake stream, atomically."""
+        return self.add_many(site, [content], [author_key])[0]
+
+    @translate_errors
+    def add_many(
+        self, site: str, contents: Sequence[NewComment], author_keys: Sequence[str] | None = None
+    ) -> list[Comment]:
+        """Store new comments, index them by author and queue them, in one transaction."""
         if self._guard is not None:
             self._guard.before_write()
-        comment = Comment(id=uuid.uuid4().hex, site=site, content=content, created_at=time.time())
+        now = time.time()
+        authors = author_keys or [""] * len(contents)
+        comments = [
+            Comment(uuid.uuid4().hex, site, content, now, author_key)
+            for content, author_key in zip(contents, authors, strict=True)
+        ]
         with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(keys.comment(comment.id), mapping=_to_hash(comment))
-            pipe.xadd(keys.intake_stream(), {"id": comment.id})
+            for comment in comments:
+                self._write_new(pipe, comment)
             pipe.execute()
-        return comment
+        return comments
+
+    def _write_new(self, pipe: redis.client.Pipeline, comment: Comment) -> None:
+        pipe.hset(keys.comment(comment.id), mapping=_to_hash(comment))
+        if comment.content.ip:
+            ttl = self._retention.ip_days * _DAY_S
+            pipe.set(keys.comment_ip(comment.id), comment.content.ip, ex=ttl)
+        if comment.author_key:
+            pipe.sadd(keys.author_comments(comment.site, comment.author_key), comment.id)
+        pipe.xadd(keys.intake_stream(), {"id": comment.id})
 
     @translate_errors
     def get(self, comment_id: str) -> Comment | None:
         """Return the comment with this id, or None."""
-        return _from_hash(self._redis.hgetall(keys.comment(comment_id)))
+        return self.get_many([comment_id])[0]
 
     @translate_errors
     def get_many(self, comment_ids: Sequence[str]) -> list[Comment | None]:
@@ -87,7 +131,9 @@ class CommentStore:
         with self._redis.pipeline(transaction=False) as pipe:
             for comment_id in comment_ids:
                 pipe.hgetall(keys.comment(comment_id))
-            return [_from_hash(raw) for raw in pipe.execute()]
+                pipe.get(keys.comment_ip(comment_id))
+            replies = pipe.execute()
+        return [_from_hash(raw, ip) for raw, ip in zip(replies[::2], replies[1::2], strict=True)]
 
     @translate_errors
     def apply_verdicts(self, outcomes: Sequence[Outcome]) -> list[int]:
@@ -102,6 +148,7 @@ class CommentStore:
                         keys.review_queue(comment.site),
                         keys.site_counters(comment.site),
                         keys.dead_letter_stream(),
+                        keys.comment_ip(comment.id),
                     ],
                     args=[
                         verdict.status.value,
@@ -111,6 +158,7 @@ class CommentStore:
                         now,
                         comment.id,
                         str(outcome.dead_letter),
+                        str(self._retention.spam_days * _DAY_S),
                     ],
                     client=pipe,
                 )
@@ -154,17 +202,28 @@ class CommentStore:
             for _ in range(_DECIDE_RETRIES):
                 try:
                     pipe.watch(key)
-                    current = _from_hash(pipe.hgetall(key))
+                    current = _from_hash(pipe.hgetall(key), pipe.get(keys.comment_ip(comment_id)))
                     if current is None or current.site != site:
                         return None
                     decided = change(current)
                     pipe.multi()
                     _write_decision(pipe, current, decided)
+                    self._expire_if_spam(pipe, decided)
                     pipe.execute()
                     return decided
                 except redis.WatchError:
                     continue
         raise StorageUnavailableError("comment kept changing; decision not written")
+
+    def _expire_if_spam(self, pipe: redis.client.Pipeline, comment: Comment) -> None:
+        # Spam is kept only for its retention period; a comment rescued from spam is kept.
+        # The IP keeps its own, shorter clock either way.
+        if comment.status is CommentStatus.SPAM:
+            pipe.expire(keys.comment(comment.id), self._retention.spam_days * _DAY_S)
+            if self._retention.spam_days < self._retention.ip_days:
+                pipe.expire(keys.comment_ip(comment.id), self._retention.spam_days * _DAY_S)
+        else:
+            pipe.persist(keys.comment(comment.id))
 
 
 def _write_decision(pipe: redis.client.Pipeline, before: Comment, after: Comment) -> None:
@@ -179,6 +238,11 @@ def _write_decision(pipe: redis.client.Pipeline, before: Comment, after: Comment
         },
     )
     pipe.zrem(keys.review_queue(after.site), after.id)
+    if after.author_key:
+        history = keys.author_history(after.site, after.author_key)
+        pipe.hincrby(history, after.decision.value, 1)
+        if before.decision is not None:
+            pipe.hincrby(history, before.decision.value, -1)
     pipe.hincrby(keys.site_counters(after.site), f"decided_{after.decision.value}", 1)
     pipe.xadd(
         keys.decisions_stream(),
@@ -202,12 +266,12 @@ def _to_hash(comment: Comment) -> dict[str, str]:
         "site": comment.site,
         "created_ms": str(int(comment.created_at * 1000)),
         "status": comment.status.value,
+        "author_key": comment.author_key,
         "thread": content.thread,
         "name": content.author.name,
         "email": content.author.email,
         "url": content.author.url,
         "body": content.body,
-        "ip": content.ip,
         "user_agent": content.user_agent,
         "referrer": content.referrer,
         "parent_id": content.parent_id,
@@ -215,10 +279,11 @@ def _to_hash(comment: Comment) -> dict[str, str]:
     }
 
 
-def _from_hash(raw: dict[bytes, bytes]) -> Comment | None:
+def _from_hash(raw: dict[bytes, bytes], ip: bytes | None = None) -> Comment | None:
     if not raw:
         return None
     h = {k.decode(): v.decode() for k, v in raw.items()}
+    h["ip"] = ip.decode() if ip else ""
     content = NewComment(
         author=Author(name=h["name"], email=h["email"], url=h.get("url", "")),
         body=h["body"],
@@ -239,6 +304,7 @@ def _from_hash(raw: dict[bytes, bytes]) -> Comment | None:
         decision=Decision(h["decision"]) if h.get("decision") else None,
         decided_by=h.get("decided_by", ""),
         decided_at=_optional_float(h.get("decided_at")),
+        author_key=h.get("author_key", ""),
     )
 
 

@@ -21,6 +21,21 @@ def comment(comment_id: str) -> str:
     return f"{PREFIX}:comment:{comment_id}"
 
 
+def comment_ip(comment_id: str) -> str:
+    """The reader's IP of a comment, apart from it so that it can expire on its own."""
+    return f"{PREFIX}:ip:{comment_id}"
+
+
+def author_comments(site: str, fingerprint: str) -> str:
+    """Set of an author's comment ids at a site, by the keyed hash of their e-mail."""
+    return f"{PREFIX}:author:{site}:{fingerprint}:comments"
+
+
+def author_history(site: str, fingerprint: str) -> str:
+    """Hash of moderators' decisions on an author's comments at a site, by decision."""
+    return f"{PREFIX}:author:{site}:{fingerprint}:history"
+
+
 def review_queue(site: str) -> str:
     """Sorted set of a site's held comment ids, scored by creation time in ms."""
     return f"{PREFIX}:queue:{site}"

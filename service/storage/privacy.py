@@ -1,0 +1,56 @@
+"""Erasure and author history in Redis: what a reader's right to be forgotten touches."""
+
+from __future__ import annotations
+
+import redis
+
+from service.storage import keys
+from service.storage.connection import translate_errors
+
+
+class PrivacyStore:
+    """Finds and erases everything stored for an author or a comment."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+
+    @translate_errors
+    def author_comment_ids(self, site: str, author_key: str) -> list[str]:
+        """Ids of the comments an author left at a site."""
+        members = self._redis.smembers(keys.author_comments(site, author_key))
+        return sorted(m.decode() for m in members)
+
+    @translate_errors
+    def erase(self, site: str, comment_id: str, author_key: str) -> None:
+        """Delete a comment with its IP, queue entry and author-index entry, atomically."""
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(keys.comment(comment_id), keys.comment_ip(comment_id))
+            pipe.zrem(keys.review_queue(site), comment_id)
+            if author_key:
+                pipe.srem(keys.author_comments(site, author_key), comment_id)
+            pipe.execute()
+
+    @translate_errors
+    def forget_author(self, site: str, author_key: str) -> None:
+        """Delete an author's index and decision history at a site."""
+        self._redis.delete(
+            keys.author_comments(site, author_key), keys.author_history(site, author_key)
+        )
+
+    @translate_errors
+    def histories(self, site: str, author_keys: list[str]) -> list[dict[str, int]]:
+        """Moderators' decisions on each author's earlier comments, by decision."""
+        with self._redis.pipeline(transaction=False) as pipe:
+            for author_key in author_keys:
+                pipe.hgetall(keys.author_history(site, author_key))
+            replies = pipe.execute()
+        return [{k.decode(): int(v) for k, v in reply.items() if int(v)} for reply in replies]
+
+    @translate_errors
+    def compact(self) -> bool:
+        """Ask Redis to rewrite its append-only file, so erased data leaves the disk too."""
+        try:
+            self._redis.bgrewriteaof()
+        except redis.ResponseError:  # a rewrite is already running; it will not see erased keys
+            return False
+        return True
