@@ -42,6 +42,8 @@ ASSETS = {
     "review.js": "text/javascript",
     "api.js": "text/javascript",
     "render.js": "text/javascript",
+    "keys.js": "text/javascript",
+    "list.js": "text/javascript",
     "review.css": "text/css",
     "icon.svg": "image/svg+xml",
 }

@@ -42,8 +42,8 @@ function urlOrText(text) {
   return href ? link(text, href) : el("span", "", text);
 }
 
-function field(list, label, value) {
-  const row = el("div", "field");
+function field(list, label, value, className = "") {
+  const row = el("div", `field ${className}`.trim());
   row.append(el("dt", "", label));
   const dd = el("dd");
   dd.append(value);
@@ -61,7 +61,7 @@ function score(value) {
   const meter = el("meter");
   Object.assign(meter, { min: 0, max: 1, low: 0.5, high: 0.8, optimum: 0, value });
   meter.setAttribute("aria-hidden", "true");
-  wrap.append(meter, el("span", "score-text", `spam ${percent} %`));
+  wrap.append(meter, el("span", "score-text", `spam ${percent}%`));
   wrap.title = `The model's spam probability: ${value.toFixed(3)}`;
   return wrap;
 }
@@ -94,7 +94,7 @@ function meta(item) {
   field(list, "E-mail", email);
   field(list, "Website", urlOrText(item.author.url));
   field(list, "IP", item.ip ? el("span", "mono", item.ip) : el("span", "muted", "—"));
-  field(list, "Page", urlOrText(item.thread));
+  field(list, "Page", urlOrText(item.thread), "wide");
   return list;
 }
 

@@ -1,6 +1,8 @@
-// The review page: sign-in, the queue, decisions by button or keyboard, and the help overlay.
+// The review page: sign-in, loading the queue, decisions, and wiring buttons and keys to them.
 
 import { ApiError, decide, decideMany, describe, fetchQueue, token } from "./api.js";
+import { installShortcuts } from "./keys.js";
+import { CommentList } from "./list.js";
 import { renderItem, webUrl } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
@@ -12,18 +14,22 @@ const ui = {
   tokenInput: $("token"),
   signOut: $("sign-out"),
   review: $("review"),
-  queue: $("queue"),
   empty: $("empty"),
   loadMore: $("load-more"),
   selectAll: $("select-all"),
   selectedCount: $("selected-count"),
   help: $("help"),
 };
+const list = new CommentList($("queue"));
 const PAST = { approve: "Approved", reject: "Rejected", spam: "Marked as spam" };
-const state = { cursor: null, items: new Map(), currentId: null, loading: false };
+const state = { cursor: null, loading: false };
 
 function announce(message) {
   ui.status.textContent = message;
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 // --- signing in and out -------------------------------------------------------------------
@@ -45,43 +51,38 @@ function showReview() {
 }
 
 function onSignIn(event) {
-  event.preventDefault();
+  event.preventDefault(); // the CSP forbids form submission anyway (form-action 'none')
   const value = ui.tokenInput.value.trim();
+  ui.tokenInput.value = "";
   if (value.startsWith("modq_site_")) {
     showSignIn("That is a site key. Paste a moderator token (modq_moderator_…).");
     return;
   }
   token.set(value);
-  ui.tokenInput.value = "";
   showReview();
   reload();
 }
 
-function signOut(message = "Signed out. The token was removed from this tab.") {
+/** Forget the token; `error` says why when the API refused it. */
+function signOut(error = "") {
   token.clear();
   clearQueue();
-  announce(message);
-  showSignIn();
+  announce(error ? "" : "Signed out. The token was removed from this tab.");
+  showSignIn(error);
 }
 
-function authFailed(error) {
-  token.clear();
-  clearQueue();
-  announce(describe(error));
-  showSignIn(describe(error));
+/** On a 401 or 403 the token is useless: forget it and ask for another. Returns true then. */
+function handleAuth(error) {
+  if (!(error instanceof ApiError && error.isAuth)) return false;
+  signOut(describe(error));
+  return true;
 }
 
 // --- the queue ----------------------------------------------------------------------------
 
-function items() {
-  return [...ui.queue.children];
-}
-
 function clearQueue() {
-  ui.queue.replaceChildren();
-  state.items.clear();
+  list.clear();
   state.cursor = null;
-  state.currentId = null;
   refreshCounts();
 }
 
@@ -91,19 +92,15 @@ async function load(cursor) {
   ui.loadMore.disabled = true;
   try {
     const page = await fetchQueue(cursor);
-    const fresh = page.items.filter((item) => !state.items.has(item.id));
-    for (const item of fresh) {
-      const li = renderItem(item);
-      state.items.set(item.id, { item, li });
-      ui.queue.append(li);
+    for (const item of page.items.filter((item) => !list.has(item.id))) {
+      list.append(item, renderItem(item));
     }
     state.cursor = page.next_cursor;
-    const waiting = `${state.items.size} comment${state.items.size === 1 ? "" : "s"} loaded`;
-    announce(state.cursor ? `${waiting}; more are waiting.` : `${waiting}.`);
-    if (!cursor && items().length) focusItem(items()[0], false);
+    const loaded = `${plural(list.entries.size, "comment")} loaded`;
+    announce(state.cursor ? `${loaded}; more are waiting.` : `${loaded}.`);
+    if (!cursor) list.focus(list.elements[0], false);
   } catch (error) {
-    if (error instanceof ApiError && error.isAuth) return authFailed(error);
-    announce(`Could not load the queue. ${describe(error)}`);
+    if (!handleAuth(error)) announce(`Could not load the queue. ${describe(error)}`);
   } finally {
     state.loading = false;
     ui.loadMore.disabled = false;
@@ -117,66 +114,30 @@ function reload() {
 }
 
 function refreshCounts() {
-  const all = items();
-  const selected = selectedItems().length;
+  const shown = list.elements.length;
+  const selected = list.selected().length;
   ui.selectedCount.textContent = `${selected} selected`;
-  ui.selectAll.checked = all.length > 0 && selected === all.length;
-  ui.selectAll.indeterminate = selected > 0 && selected < all.length;
+  ui.selectAll.checked = shown > 0 && selected === shown;
+  ui.selectAll.indeterminate = selected > 0 && selected < shown;
   ui.loadMore.hidden = !state.cursor;
-  ui.empty.hidden = all.length > 0 || Boolean(state.cursor) || state.loading;
+  ui.empty.hidden = shown > 0 || Boolean(state.cursor) || state.loading;
 }
 
-// --- focus and selection --------------------------------------------------------------------
-
-function currentItem() {
-  const inside = document.activeElement?.closest?.(".item");
-  if (inside && ui.queue.contains(inside)) return inside;
-  return state.items.get(state.currentId)?.li ?? null;
-}
-
-function focusItem(li, scroll = true) {
-  if (!li) return;
-  for (const other of ui.queue.querySelectorAll(".item.current")) other.classList.remove("current");
-  li.classList.add("current");
-  state.currentId = li.dataset.id;
-  li.focus({ preventScroll: true });
-  if (scroll) li.scrollIntoView({ block: "nearest" });
-}
-
-function move(step) {
-  const all = items();
-  if (!all.length) return;
-  const index = all.indexOf(currentItem());
-  const next = index < 0 ? 0 : Math.min(all.length - 1, Math.max(0, index + step));
-  focusItem(all[next]);
-}
-
-function selectedItems() {
-  return items().filter((li) => li.querySelector("input.select").checked);
-}
-
-function setSelected(li, on) {
-  li.querySelector("input.select").checked = on;
-  li.classList.toggle("selected", on);
-}
-
-function toggleSelected(li) {
-  if (!li) return;
-  const box = li.querySelector("input.select");
-  setSelected(li, !box.checked);
+function removeDecided(lis) {
+  list.remove(lis);
   refreshCounts();
-}
-
-function selectAll(on) {
-  for (const li of items()) setSelected(li, on);
-  refreshCounts();
+  if (!list.elements.length && state.cursor) load(state.cursor);
 }
 
 // --- decisions ------------------------------------------------------------------------------
 
-function setBusy(li, busy) {
-  li.setAttribute("aria-busy", String(busy));
-  for (const button of li.querySelectorAll("button")) button.disabled = busy;
+function busy(li) {
+  return li.getAttribute("aria-busy") === "true";
+}
+
+function setBusy(li, on) {
+  li.setAttribute("aria-busy", String(on));
+  for (const button of li.querySelectorAll("button")) button.disabled = on;
 }
 
 function showItemError(li, message) {
@@ -185,37 +146,19 @@ function showItemError(li, message) {
   error.hidden = false;
 }
 
-function removeItems(lis) {
-  const all = items();
-  const current = currentItem();
-  const gone = new Set(lis);
-  let next = null;
-  if (current && gone.has(current)) {
-    const after = all.slice(all.indexOf(current)).find((li) => !gone.has(li));
-    next = after ?? [...all].reverse().find((li) => !gone.has(li)) ?? null;
-  }
-  for (const li of lis) {
-    state.items.delete(li.dataset.id);
-    li.remove();
-  }
-  if (next) focusItem(next);
-  refreshCounts();
-  if (!items().length && state.cursor) load(state.cursor);
-}
-
 function authorOf(li) {
-  return state.items.get(li.dataset.id)?.item.author.name ?? "comment";
+  return list.itemOf(li)?.author.name ?? "an unknown author";
 }
 
 async function decideOne(li, decision) {
-  if (!li || li.getAttribute("aria-busy") === "true") return;
+  if (!li || busy(li)) return;
   setBusy(li, true);
   try {
     await decide(li.dataset.id, decision);
     announce(`${PAST[decision]}: the comment by ${authorOf(li)}.`);
-    removeItems([li]);
+    removeDecided([li]);
   } catch (error) {
-    if (error instanceof ApiError && error.isAuth) return authFailed(error);
+    if (handleAuth(error)) return;
     showItemError(li, describe(error));
     announce(`Could not decide the comment by ${authorOf(li)}: ${describe(error)}`);
     setBusy(li, false);
@@ -223,7 +166,7 @@ async function decideOne(li, decision) {
 }
 
 async function decideSelected(decision) {
-  const chosen = selectedItems().filter((li) => li.getAttribute("aria-busy") !== "true");
+  const chosen = list.selected().filter((li) => !busy(li));
   if (!chosen.length) {
     announce("Nothing is selected: select comments with x or their checkboxes first.");
     return;
@@ -239,91 +182,44 @@ async function decideSelected(decision) {
       setBusy(li, false);
     }
     const failed = chosen.length - done.length;
-    const tail = failed ? `; ${failed} failed, see the comments marked in red` : "";
-    announce(`${PAST[decision]}: ${done.length} comment${done.length === 1 ? "" : "s"}${tail}.`);
-    removeItems(done);
+    const tail = failed ? `; ${failed} failed, see the messages on those comments` : "";
+    announce(`${PAST[decision]}: ${plural(done.length, "comment")}${tail}.`);
+    removeDecided(done);
   } catch (error) {
-    if (error instanceof ApiError && error.isAuth) return authFailed(error);
+    if (handleAuth(error)) return;
     for (const li of chosen) setBusy(li, false);
     announce(`Nothing was decided. ${describe(error)}`);
   }
 }
 
 function openAuthorUrl(li) {
-  const url = li && webUrl(state.items.get(li.dataset.id)?.item.author.url);
+  if (!li) return;
+  const url = webUrl(list.itemOf(li)?.author.url);
   if (url) window.open(url, "_blank", "noopener,noreferrer");
-  else if (li) announce("This author gave no web address.");
+  else announce("This author gave no web address.");
 }
 
-// --- help and keyboard ----------------------------------------------------------------------
+// --- wiring ---------------------------------------------------------------------------------
 
 function toggleHelp() {
   if (ui.help.open) ui.help.close();
   else ui.help.showModal();
 }
 
-function typing(target) {
-  if (target.isContentEditable) return true;
-  if (target.tagName === "TEXTAREA" || target.tagName === "SELECT") return true;
-  return target.tagName === "INPUT" && !["checkbox", "radio", "button"].includes(target.type);
-}
-
-const SINGLE = { a: "approve", r: "reject", s: "spam" };
-
-function onKey(event) {
-  if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
-  if (typing(event.target)) return;
-  if (event.key === "?") {
-    event.preventDefault();
-    toggleHelp();
-    return;
-  }
-  if (ui.help.open || ui.review.hidden) return;
-  const key = event.key.toLowerCase();
-  const handled = event.shiftKey ? onShiftKey(key) : onPlainKey(key);
-  if (handled) event.preventDefault();
-}
-
-function onShiftKey(key) {
-  if (!(key in SINGLE)) return false;
-  decideSelected(SINGLE[key]);
-  return true;
-}
-
-function onPlainKey(key) {
-  const li = currentItem();
-  if (key === "j" || key === "k") move(key === "j" ? 1 : -1);
-  else if (key in SINGLE) decideOne(li, SINGLE[key]);
-  else if (key === "x") toggleSelected(li);
-  else if (key === "o") openAuthorUrl(li);
-  else return false;
-  return true;
-}
-
-// --- wiring ---------------------------------------------------------------------------------
-
-function onQueueClick(event) {
-  const li = event.target.closest(".item");
-  if (!li) return;
-  const button = event.target.closest("button[data-decision]");
-  if (button) decideOne(li, button.dataset.decision);
-}
-
-function onQueueChange(event) {
-  const li = event.target.closest(".item");
-  if (li && event.target.matches("input.select")) {
-    li.classList.toggle("selected", event.target.checked);
+function wireQueue(root) {
+  root.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-decision]");
+    if (button) decideOne(button.closest(".item"), button.dataset.decision);
+  });
+  root.addEventListener("change", (event) => {
+    if (!event.target.matches("input.select")) return;
+    list.setSelected(event.target.closest(".item"), event.target.checked);
     refreshCounts();
-  }
-}
-
-function onQueueFocus(event) {
-  const li = event.target.closest(".item");
-  if (li && li.dataset.id !== state.currentId) {
-    for (const other of ui.queue.querySelectorAll(".item.current")) other.classList.remove("current");
-    li.classList.add("current");
-    state.currentId = li.dataset.id;
-  }
+  });
+  root.addEventListener("focusin", (event) => {
+    const li = event.target.closest(".item");
+    if (li) list.markCurrent(li);
+  });
 }
 
 function wire() {
@@ -333,14 +229,27 @@ function wire() {
   $("help-close").addEventListener("click", () => ui.help.close());
   $("reload").addEventListener("click", reload);
   ui.loadMore.addEventListener("click", () => load(state.cursor));
-  ui.selectAll.addEventListener("change", () => selectAll(ui.selectAll.checked));
+  ui.selectAll.addEventListener("change", () => {
+    list.selectAll(ui.selectAll.checked);
+    refreshCounts();
+  });
   for (const button of document.querySelectorAll("button[data-bulk]")) {
     button.addEventListener("click", () => decideSelected(button.dataset.bulk));
   }
-  ui.queue.addEventListener("click", onQueueClick);
-  ui.queue.addEventListener("change", onQueueChange);
-  ui.queue.addEventListener("focusin", onQueueFocus);
-  document.addEventListener("keydown", onKey);
+  wireQueue(list.root);
+  installShortcuts({
+    active: () => !ui.review.hidden,
+    helpOpen: () => ui.help.open,
+    toggleHelp,
+    move: (step) => list.move(step),
+    decide: (decision) => decideOne(list.current(), decision),
+    decideSelected,
+    toggleSelected: () => {
+      list.toggleSelected(list.current());
+      refreshCounts();
+    },
+    openAuthorUrl: () => openAuthorUrl(list.current()),
+  });
 }
 
 wire();
