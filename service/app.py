@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import logging
 import time
 
 import redis
 from flask import Flask, Response, g, request
 from flask_smorest import Api
+from limits.storage import RedisStorage
 
 from service import logs, pepper
 from service.api import comments, errors, health, metrics, moderation, privacy
 from service.api.context import Services
+from service.api.limits import RateLimits
 from service.moderation.workflow import Moderation
 from service.scoring import ModelIntegrityError, verify_model_file
 from service.settings import Settings
@@ -59,12 +63,20 @@ def _services(settings: Settings, client: redis.Redis) -> Services:
         pepper.load(settings),
     )
     probe = Probe(client, guard)
+    rate_limits = RateLimits(
+        RedisStorage("redis://", connection_pool=client.connection_pool, key_prefix="modq:rl"),
+        settings.rate_limit_per_ip,
+        settings.rate_limit_per_site,
+        settings.rate_limit_auth_failures,
+    )
+    proxies = tuple(ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies)
+    wired = Services(moderation_, probe, rate_limits, proxies, None)
     try:
         card = verify_model_file(settings.model_path)
     except ModelIntegrityError as exc:
         log.error("event=model.invalid path=%s error=%s", settings.model_path, exc)
-        return Services(moderation_, probe, None, str(exc))
-    return Services(moderation_, probe, card)
+        return dataclasses.replace(wired, model_error=str(exc))
+    return dataclasses.replace(wired, model_card=card)
 
 
 def _start_timer() -> None:

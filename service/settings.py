@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
+
+import limits
 
 T = TypeVar("T")
 
@@ -43,6 +46,10 @@ class Settings:
     pepper: str | None = field(default=None, repr=False)
     ip_retention_days: int = 30
     spam_retention_days: int = 30
+    rate_limit_per_ip: str | None = "10/minute;100/hour"
+    rate_limit_per_site: str | None = "6000/minute"
+    rate_limit_auth_failures: str | None = "30/minute"
+    trusted_proxies: tuple[str, ...] = ()
     log_level: str = "INFO"
 
     @classmethod
@@ -127,6 +134,30 @@ def _pepper(raw: str) -> str:
     return raw
 
 
+def _rate_limit(raw: str) -> str | None:
+    if raw.lower() == "off":
+        return None
+    try:
+        limits.parse_many(raw)
+    except ValueError:
+        raise ValueError(
+            f"expected 'off' or limits like '10/minute;100/hour', got {raw!r}"
+        ) from None
+    return raw
+
+
+def _networks(raw: str) -> tuple[str, ...]:
+    parts = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for part in parts:
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"expected addresses or networks like 10.0.0.0/8, got {part!r}"
+            ) from None
+    return parts
+
+
 def _redis_url(raw: str) -> str:
     if not raw.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError(f"expected a redis://, rediss:// or unix:// URL, got {raw!r}")
@@ -154,6 +185,10 @@ ENV: dict[str, str] = {
     "pepper": "MODQ_PEPPER",
     "ip_retention_days": "MODQ_IP_RETENTION_DAYS",
     "spam_retention_days": "MODQ_SPAM_RETENTION_DAYS",
+    "rate_limit_per_ip": "MODQ_RATE_LIMIT_PER_IP",
+    "rate_limit_per_site": "MODQ_RATE_LIMIT_PER_SITE",
+    "rate_limit_auth_failures": "MODQ_RATE_LIMIT_AUTH_FAILURES",
+    "trusted_proxies": "MODQ_TRUSTED_PROXIES",
     "log_level": "MODQ_LOG_LEVEL",
 }
 
@@ -178,5 +213,9 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "pepper": _pepper,
     "ip_retention_days": _int(1),
     "spam_retention_days": _int(1),
+    "rate_limit_per_ip": _rate_limit,
+    "rate_limit_per_site": _rate_limit,
+    "rate_limit_auth_failures": _rate_limit,
+    "trusted_proxies": _networks,
     "log_level": str,
 }

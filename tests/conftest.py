@@ -50,7 +50,16 @@ def redis(redis_server_url: str) -> Iterator[redis_lib.Redis]:
 @pytest.fixture
 def settings(redis_server_url: str, tmp_path: Path) -> Settings:
     """Settings pointing at the test Redis, with nothing read from the environment."""
-    return Settings.from_env({}, redis_url=redis_server_url, data_dir=tmp_path / "var", block_ms=50)
+    return Settings.from_env(
+        {},
+        redis_url=redis_server_url,
+        data_dir=tmp_path / "var",
+        block_ms=50,
+        # Tests post many comments from one IP; tests/test_rate_limits.py turns limits on.
+        rate_limit_per_ip=None,
+        rate_limit_per_site=None,
+        rate_limit_auth_failures=None,
+    )
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from service.api import schemas
-from service.api.context import authenticate, caller, require_json, services
+from service.api.context import authenticate, caller, limit_submission, require_json, services
 from service.moderation.comments import Comment, NewComment
 
 blp = Blueprint(
@@ -18,6 +18,7 @@ blp = Blueprint(
 )
 blp.before_request(authenticate)
 blp.before_request(require_json)
+blp.before_request(limit_submission)
 
 
 @blp.route("", methods=["POST"])

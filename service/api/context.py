@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from flask import current_app, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 
+from service.api.limits import Network, RateLimits, client_address
 from service.moderation.access import Principal
+from service.moderation.errors import AuthenticationError
 from service.moderation.workflow import Moderation
 from service.scoring import ModelCard
 from service.storage.probe import Probe
@@ -19,6 +22,8 @@ class Services:
 
     moderation: Moderation
     probe: Probe
+    limits: RateLimits
+    trusted_proxies: tuple[Network, ...]
     model_card: ModelCard | None
     model_error: str = ""
 
@@ -33,8 +38,37 @@ def authenticate() -> None:
     """Authenticate the request's bearer token; run before any body is parsed."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    # No stripping: a padded token is not the token that was issued.
-    g.principal = services().moderation.authenticate(token if scheme.lower() == "bearer" else None)
+    wired = services()
+    try:
+        # No stripping: a padded token is not the token that was issued.
+        g.principal = wired.moderation.authenticate(token if scheme.lower() == "bearer" else None)
+    except AuthenticationError:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        wired.limits.auth_failure(
+            client_address(request.remote_addr or "", forwarded, wired.trusted_proxies)
+        )
+        raise
+
+
+def limit_submission() -> None:
+    """Count a new comment against its commenter's and its site's rate limits."""
+    if request.method == "POST":
+        body = request.get_json(silent=True)
+        raw_ip = body.get("ip") if isinstance(body, dict) else None
+        services().limits.submission(caller().site, _ip_bucket(raw_ip))
+
+
+def _ip_bucket(raw_ip: object) -> str:
+    # One bucket per IPv4 address and per IPv6 /64, which one subscriber usually holds.
+    try:
+        ip = ipaddress.ip_address(raw_ip) if isinstance(raw_ip, str) else None
+    except ValueError:
+        return ""
+    if ip is None:
+        return ""
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def require_json() -> None:
