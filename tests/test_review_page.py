@@ -66,6 +66,7 @@ def test_page_is_html_with_the_security_headers(client: FlaskClient) -> None:
 
     assert response.status_code == 200
     assert response.mimetype == "text/html"
+    assert response.headers["Cache-Control"] == "no-cache"
     for name, value in review.SECURITY_HEADERS.items():
         assert response.headers[name] == value
 
@@ -257,6 +258,22 @@ def test_moderator_approves_with_a_and_bulk_spams_with_x_x_shift_s(
     assert page.evaluate("Object.keys(localStorage).length") == 0
     assert page.context.cookies() == []
     assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+@needs_browser
+def test_load_more_follows_next_cursor_to_the_end_of_the_queue(
+    page: Page, live_url: str, keys: Keys, held: Callable[..., list[str]]
+) -> None:
+    ids = held(*[f"Comment number {i}" for i in range(53)])
+    _sign_in(page, live_url, _token(keys))
+    items = page.locator("#queue > .item")
+    expect(items).to_have_count(50)
+
+    page.get_by_role("button", name="Load more").click()
+
+    expect(items).to_have_count(53)
+    assert [li.get_attribute("data-id") for li in items.all()] == ids
+    expect(page.get_by_role("button", name="Load more")).to_be_hidden()
 
 
 @needs_browser

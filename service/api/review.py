@@ -28,13 +28,13 @@ blp = Blueprint(
 @blp.route("/review", methods=["GET"])
 def page() -> Response:
     """Serve the review page; it asks for the moderator token and calls the JSON API."""
-    response = blp.send_static_file("review.html")
-    # The page must never be served from a stale cache after a deploy changes its assets.
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return blp.send_static_file("review.html")
 
 
 @blp.after_request
 def _secure(response: Response) -> Response:
     response.headers.update(SECURITY_HEADERS)
+    # Revalidate every time (a cheap 304): after an upgrade the page and its modules must not
+    # mix old and new versions from the browser's cache.
+    response.headers["Cache-Control"] = "no-cache"
     return response

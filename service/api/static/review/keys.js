@@ -37,6 +37,8 @@ export function installShortcuts(actions) {
     if (actions.helpOpen() || !actions.active()) return;
     // Lower-cased so Caps Lock does not turn "a" into a bulk decision: only Shift does.
     const key = event.key.toLowerCase();
+    // A held-down key may move through the list, never decide comment after comment.
+    if (event.repeat && key !== "j" && key !== "k") return;
     const handled = event.shiftKey ? shiftKey(key, actions) : plainKey(key, actions);
     if (handled) event.preventDefault();
   });
