@@ -17,6 +17,14 @@ BATCH = 256
 def evaluate(data_paths: list[Path], model_path: Path) -> dict[str, float | int | None]:
     """Score every row of the CSVs with the model and return a flat dict of metrics."""
     scorer = Scorer.load(model_path)
+    labels, probabilities = score_files(data_paths, scorer)
+    return compute_metrics(
+        labels, probabilities, scorer.card.approve_below, scorer.card.reject_above
+    )
+
+
+def score_files(data_paths: list[Path], scorer: Scorer) -> tuple[np.ndarray, np.ndarray]:
+    """Return the labels and P(spam) of every row of the CSVs, scored in batches."""
     examples = [e for path in data_paths for e in read_examples(path)]
     items = [e.item for e in examples]
     probabilities = [
@@ -24,10 +32,7 @@ def evaluate(data_paths: list[Path], model_path: Path) -> dict[str, float | int 
         for i in range(0, len(items), BATCH)
         for s in scorer.score(items[i : i + BATCH])
     ]
-    labels = [e.label for e in examples]
-    return compute_metrics(
-        labels, probabilities, scorer.card.approve_below, scorer.card.reject_above
-    )
+    return np.array([e.label for e in examples], dtype=int), np.array(probabilities)
 
 
 def compute_metrics(

@@ -64,6 +64,13 @@ _REPEAT = re.compile(r"(.)\1{3,}")
 # Maths-bold, fullwidth and circled letters: a favourite way to dodge word filters.
 _STYLED = re.compile("[\U0001d400-\U0001d7ff\uff01-\uff5e\u2460-\u24ff\U0001f130-\U0001f189]")
 _TRAILING_PUNCT = ".,!?;:)]}'\""
+# Comments pasted from web pages carry markup; an anchor's href is the link that matters.
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_ANCHOR = re.compile(r"<a\s[^>]*?href=[\"']?([^\"'\s>]+)[^>]*>(.*?)</a>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"\[(?:link|email|phone|username|price)\]", re.IGNORECASE)
+_CAMEL_PART = re.compile(r"[A-Z][a-z]*")
+_CAPS_WORD = re.compile(r"\b[^\W\d_a-z]{3,}\b")
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,7 @@ def tag_entities(text: str) -> Tagged:
     text = _PHONE_RE.sub(_phone_token, text)
     text = _HANDLE.sub(f" {USERNAME} ", text)
     # Data that arrived already tokenised ("[LINK]") was casefolded above: restore it.
-    text = re.sub(r"\[(link|email|phone|username|price)\]", lambda m: m.group().upper(), text)
+    text = _PLACEHOLDER.sub(lambda m: f" {m.group().upper()} ", text)
     return Tagged(_SPACE.sub(" ", text).strip(), tuple(tokens), links)
 
 
@@ -148,6 +155,8 @@ def form_signals(body: str, author_name: str, author_email: str, author_url: str
     signals = _writing_signals(body)
     if author_name and _URL.search(normalize(author_name)):
         signals.append("sig_author_name_url")
+    if _is_slogan(author_name):
+        signals.append("sig_author_slogan")
     if author_url.strip():
         signals.append("sig_author_url")
     if "@" in author_email:
@@ -155,12 +164,35 @@ def form_signals(body: str, author_name: str, author_email: str, author_url: str
     return signals
 
 
+def strip_markup(text: str) -> str:
+    """Replace HTML line breaks and anchors by plain text; drop any other tag."""
+    text = _BREAK.sub("\n", text)
+    text = _ANCHOR.sub(_anchor_text, text)
+    return _TAG.sub(" ", text)
+
+
+def _anchor_text(match: re.Match[str]) -> str:
+    href, label = match.group(1), _TAG.sub(" ", match.group(2)).strip()
+    # An anchor whose text is its own URL is one link, not two.
+    same = not label or label.rstrip("/…") in href or href in label
+    return f" {href} " if same else f" {href} {label} "
+
+
+def _is_slogan(name: str) -> bool:
+    # "HowToMakeALotOfMoneyFast" or "How To Make Money On The Internet": a pitch, not a name.
+    words = name.split()
+    return len(words) >= 5 or (len(words) == 1 and len(_CAMEL_PART.findall(name)) >= 4)
+
+
 def _writing_signals(body: str) -> list[str]:
-    text = unicodedata.normalize("NFKC", body).translate(_INVISIBLE)
+    # Placeholders in pre-tokenised data are upper case but nobody wrote them.
+    text = _PLACEHOLDER.sub(" ", unicodedata.normalize("NFKC", body).translate(_INVISIBLE))
     letters, upper = sum(map(str.isalpha, text)), sum(map(str.isupper, text))
     signals = []
     if letters >= 10 and upper >= 0.6 * letters:
         signals.append("sig_shouting")
+    elif len(_CAPS_WORD.findall(text)) >= 2:
+        signals.append("sig_caps_words")
     if _REPEAT.search(text):
         signals.append("sig_repeat_chars")
     if has_mixed_script(text):
@@ -181,44 +213,10 @@ def _length_bucket(length: int) -> str:
 
 def document(body: str, author_name: str = "", author_email: str = "", author_url: str = "") -> str:
     """Build the document the model reads: tagged body, then feature and signal tokens."""
+    body = strip_markup(body)
     tagged = tag_entities(normalize(body))
     extra = list(tagged.tokens)
     if tagged.links >= 2:
         extra.append("sig_many_links")
     extra += form_signals(body, author_name, author_email, author_url)
     return " ".join([tagged.text, *extra]) if tagged.text else " ".join(extra)
-
-
-_TOKEN_TEXT = {
-    LINK: "contains a link",
-    EMAIL: "contains an e-mail address",
-    PHONE: "contains a phone number",
-    USERNAME: "mentions an @handle",
-    PRICE: "mentions a price",
-    "sig_author_name_url": "author name is a URL",
-    "sig_author_url": "author gave a website",
-    "sig_many_links": "several links",
-    "sig_shouting": "written in capitals",
-    "sig_repeat_chars": "repeated characters",
-    "sig_mixed_script": "mixed alphabets in one word",
-    "sig_hidden_chars": "hidden characters",
-    "sig_styled_letters": "styled letters",
-}
-
-
-_TOKEN_STARTS = ("[", DOMAIN_PREFIX, EMAIL_DOMAIN_PREFIX, SIGNAL_PREFIX)
-
-
-def describe_token(term: str) -> str | None:
-    """Return a short human string for a document term or phrase, None if it explains nothing."""
-    words = term.split()
-    if len(words) > 1:
-        # Phrases half made of tokens (or spanning the signal tail) read as noise.
-        return None if any(w.startswith(_TOKEN_STARTS) for w in words) else f'"{term}"'
-    if term in _TOKEN_TEXT:
-        return _TOKEN_TEXT[term]
-    if term.startswith(DOMAIN_PREFIX):
-        return f"link to {term.removeprefix(DOMAIN_PREFIX)}"
-    if term.startswith(EMAIL_DOMAIN_PREFIX):
-        return f"author e-mail at {term.removeprefix(EMAIL_DOMAIN_PREFIX)}"
-    return None if term.startswith(_TOKEN_STARTS) else f'"{term}"'

@@ -2,54 +2,63 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
-import re
-import zipfile
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import skops.io
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-from sklearn.pipeline import FeatureUnion, Pipeline
+from typing import TYPE_CHECKING, Any
 
 from service import features
+from service.features import (
+    DOMAIN_PREFIX,
+    EMAIL,
+    EMAIL_DOMAIN_PREFIX,
+    LINK,
+    PHONE,
+    PRICE,
+    SIGNAL_PREFIX,
+    USERNAME,
+)
+from service.model_file import (
+    CARD_FORMAT,
+    TRUSTED_TYPES,
+    ModelCard,
+    ModelIntegrityError,
+    audit_types,
+    card_path,
+    file_sha256,
+    parse_card,
+    read_verified,
+    verify_model_file,
+    write_card,
+)
+
+if TYPE_CHECKING:  # numpy, scikit-learn and skops load only in processes that score
+    from sklearn.pipeline import Pipeline
+
+__all__ = [
+    "CARD_FORMAT",
+    "TRUSTED_TYPES",
+    "ModelCard",
+    "ModelIntegrityError",
+    "Score",
+    "Scorer",
+    "ScoringInput",
+    "audit_types",
+    "card_path",
+    "file_sha256",
+    "parse_card",
+    "to_document",
+    "verify_model_file",
+    "write_card",
+]
 
 DEFAULT_MODEL_PATH = (
     Path(__file__).resolve().parents[1] / "model" / "artifacts" / "modq-model.skops"
 )
-CARD_FORMAT = "modq-model-card/1"
 # Step names shared with model/pipeline.py: the scorer finds the explainable word block by them.
 FEATURES_STEP, WORD_STEP, CHAR_STEP, CLASSIFIER_STEP = "features", "word", "char", "classifier"
 MAX_REASONS = 5
 MIN_REASON_WEIGHT = 0.05  # log-odds; below this a feature is noise, not a reason
-
-# Every type the model file may contain. skops treats `trusted` as an addition to its own
-# defaults, so audit_types() also enforces this list as the whole allow-list.
-TRUSTED_TYPES: list[str] = [
-    "numpy.float64",
-    "numpy.int64",
-    "numpy.ndarray",
-    "sklearn.feature_extraction.text.HashingVectorizer",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.pipeline.FeatureUnion",
-    "sklearn.pipeline.Pipeline",
-]
-# Single words too common to explain anything on their own.
-_FILLER = ENGLISH_STOP_WORDS
-_PLAIN_TYPES = {f"builtins.{name}" for name in ("dict", "list", "str", "tuple", "int", "float")}
-
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-
-
-class ModelIntegrityError(Exception):
-    """The model file or its card is missing, altered, unreadable or holds untrusted types."""
 
 
 @dataclass(frozen=True)
@@ -70,104 +79,13 @@ class Score:
     reasons: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class ModelCard:
-    """The JSON card next to a model file: its hash, thresholds and everything else recorded."""
-
-    sha256: str
-    version: str
-    approve_below: float
-    reject_above: float
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
-
-
-def card_path(model_path: Path) -> Path:
-    """Return the card's path for a model file: modq-model.skops -> modq-model.card.json."""
-    return model_path.with_name(model_path.stem + ".card.json")
-
-
-def file_sha256(data: bytes) -> str:
-    """Return the hex SHA-256 of a model file's bytes."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def write_card(
-    model_path: Path,
-    approve_below: float,
-    reject_above: float,
-    extra: Mapping[str, Any] | None = None,
-) -> ModelCard:
-    """Write the card for a finished model file, recording its hash, and return it."""
-    sha = file_sha256(model_path.read_bytes())
-    raw = {"format": CARD_FORMAT, "model_file": model_path.name, **(extra or {})}
-    raw |= {"sha256": sha, "version": sha[:12], "size_bytes": model_path.stat().st_size}
-    raw |= {"approve_below": approve_below, "reject_above": reject_above}
-    card_path(model_path).write_text(json.dumps(raw, indent=2, sort_keys=False) + "\n")
-    return parse_card(raw)
-
-
-def parse_card(raw: Mapping[str, Any]) -> ModelCard:
-    """Validate a card's fields; raise ModelIntegrityError if they cannot be trusted."""
-    try:
-        sha = str(raw["sha256"])
-        approve, reject = float(raw["approve_below"]), float(raw["reject_above"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelIntegrityError(f"model card lacks a valid field: {exc}") from exc
-    if not _HEX64.fullmatch(sha):
-        raise ModelIntegrityError("model card sha256 is not 64 hex digits")
-    if not 0.0 <= approve <= reject <= 1.0:
-        raise ModelIntegrityError("model card thresholds must satisfy 0 <= approve <= reject <= 1")
-    version = str(raw.get("version") or sha[:12])
-    return ModelCard(sha, version, approve, reject, dict(raw))
-
-
-def verify_model_file(model_path: Path) -> ModelCard:
-    """Check the model file against its card without unpickling anything; return the card."""
-    return _read_verified(model_path)[1]
-
-
-def _read_verified(model_path: Path) -> tuple[bytes, ModelCard]:
-    # One read serves both the hash check and the load, so the file cannot change in between.
-    try:
-        raw = json.loads(card_path(model_path).read_text())
-        data = model_path.read_bytes()
-    except (OSError, ValueError) as exc:
-        raise ModelIntegrityError(f"cannot read model or card for {model_path}: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ModelIntegrityError("model card is not a JSON object")
-    card = parse_card(raw)
-    if file_sha256(data) != card.sha256:
-        raise ModelIntegrityError(f"{model_path.name}: SHA-256 does not match its card")
-    return data, card
-
-
-def audit_types(data: bytes) -> None:
-    """Refuse a skops file naming any type outside TRUSTED_TYPES; reads JSON, runs nothing."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            schema = json.loads(archive.read("schema.json"))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise ModelIntegrityError(f"not a readable skops file: {exc}") from exc
-    untrusted = _type_names(schema) - set(TRUSTED_TYPES) - _PLAIN_TYPES
-    if untrusted:
-        raise ModelIntegrityError(f"model file holds untrusted types: {sorted(untrusted)}")
-
-
-def _type_names(node: Any) -> set[str]:
-    if isinstance(node, list):
-        return set().union(*map(_type_names, node))
-    if not isinstance(node, dict):
-        return set()
-    names = set().union(*map(_type_names, node.values()))
-    if "__module__" in node and "__class__" in node:
-        names.add(f"{node['__module__']}.{node['__class__']}")
-    return names
-
-
 class Scorer:
     """A loaded, verified model that scores batches of comments."""
 
     def __init__(self, pipeline: Pipeline, card: ModelCard) -> None:
+        import numpy as np
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
         self.card = card
         self._features, word_vectorizer = _split_pipeline(pipeline)
         self._classifier = pipeline.named_steps[CLASSIFIER_STEP]
@@ -177,11 +95,14 @@ class Scorer:
         sign = 1.0 if self._spam_col == 1 else -1.0
         coef = self._classifier.coef_[0][: len(self._word_names)]
         self._word_coef = sign * np.asarray(coef, dtype=float)
+        self._filler = ENGLISH_STOP_WORDS  # single words too common to explain anything
 
     @classmethod
     def load(cls, model_path: Path) -> Scorer:
         """Verify the file's hash, then load it trusting only TRUSTED_TYPES."""
-        data, card = _read_verified(model_path)
+        import skops.io
+
+        data, card = read_verified(model_path)
         audit_types(data)
         try:
             return cls(skops.io.loads(data, trusted=TRUSTED_TYPES), card)
@@ -198,19 +119,25 @@ class Scorer:
         matrix = self._features.transform(docs).tocsr()
         probabilities = self._classifier.predict_proba(matrix)[:, self._spam_col]
         words = matrix[:, : len(self._word_names)].tocsr()
+        # Comments published unseen need no reasons; skipping them keeps the hot path short.
         return [
             Score(float(p), self._reasons(words, row, docs[row]))
+            if p >= self.card.approve_below
+            else Score(float(p), ())
             for row, p in enumerate(probabilities)
         ]
 
     def _reasons(self, words: Any, row: int, doc: str) -> tuple[str, ...]:
+        import numpy as np
+
         # A linear model's log-odds split exactly into weight x value per feature.
         start, end = words.indptr[row], words.indptr[row + 1]
         columns = words.indices[start:end]
         weights = words.data[start:end] * self._word_coef[columns]
         order = np.argsort(-weights, kind="stable")
         ranked = [self._word_names[columns[i]] for i in order if weights[i] >= MIN_REASON_WEIGHT]
-        return _pick_reasons(ranked, " ".join(self._tokenize(doc)))
+        ranked = [t for t in ranked if t not in self._filler and len(t) >= 2]
+        return pick_reasons(ranked, " ".join(self._tokenize(doc)))
 
 
 def to_document(item: ScoringInput) -> str:
@@ -219,6 +146,8 @@ def to_document(item: ScoringInput) -> str:
 
 
 def _split_pipeline(pipeline: Any) -> tuple[Any, Any]:
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
     # A file that passes the hash check can still hold the wrong shape of model.
     steps = list(pipeline.named_steps) if isinstance(pipeline, Pipeline) else []
     if steps != [FEATURES_STEP, CLASSIFIER_STEP]:
@@ -229,11 +158,49 @@ def _split_pipeline(pipeline: Any) -> tuple[Any, Any]:
     return union, union.transformer_list[0][1]
 
 
-def _pick_reasons(ranked: Sequence[str], text: str) -> tuple[str, ...]:
+_TOKEN_TEXT = {
+    LINK: "contains a link",
+    EMAIL: "contains an e-mail address",
+    PHONE: "contains a phone number",
+    USERNAME: "mentions an @handle",
+    PRICE: "mentions a price",
+    "sig_author_name_url": "author name is a URL",
+    "sig_author_url": "author gave a website",
+    "sig_many_links": "several links",
+    "sig_shouting": "written in capitals",
+    "sig_caps_words": "words in capitals",
+    "sig_author_slogan": "author name is a slogan",
+    "sig_repeat_chars": "repeated characters",
+    "sig_mixed_script": "mixed alphabets in one word",
+    "sig_hidden_chars": "hidden characters",
+    "sig_styled_letters": "styled letters",
+}
+
+
+_TOKEN_STARTS = ("[", DOMAIN_PREFIX, EMAIL_DOMAIN_PREFIX, SIGNAL_PREFIX)
+
+
+def describe_token(term: str) -> str | None:
+    """Return a short human string for a document term or phrase, None if it explains nothing."""
+    words = term.split()
+    if len(words) > 1:
+        # Phrases half made of tokens (or spanning the signal tail) read as noise.
+        return None if any(w.startswith(_TOKEN_STARTS) for w in words) else f'"{term}"'
+    if term in _TOKEN_TEXT:
+        return _TOKEN_TEXT[term]
+    if term.startswith(DOMAIN_PREFIX):
+        return f"link to {term.removeprefix(DOMAIN_PREFIX)}"
+    if term.startswith(EMAIL_DOMAIN_PREFIX):
+        return f"author e-mail at {term.removeprefix(EMAIL_DOMAIN_PREFIX)}"
+    return None if term.startswith(_TOKEN_STARTS) else f'"{term}"'
+
+
+def pick_reasons(ranked: Sequence[str], text: str) -> tuple[str, ...]:
+    """Turn features ranked by weight into at most MAX_REASONS phrases a moderator can read."""
     chosen: list[str] = []
     for term in ranked:
-        reason = features.describe_token(term)
-        if reason is None or reason in chosen or term in _FILLER or len(term) < 2:
+        reason = describe_token(term)
+        if reason is None or reason in chosen:
             continue
         if reason.startswith('"'):
             chosen = _add_phrase(chosen, term, text)

@@ -10,12 +10,12 @@ from service.features import (
     PHONE,
     PRICE,
     USERNAME,
-    describe_token,
     document,
     form_signals,
     has_mixed_script,
     link_domain,
     normalize,
+    strip_markup,
     tag_entities,
 )
 
@@ -137,9 +137,25 @@ def test_document_is_deterministic_and_handles_empty_input() -> None:
     assert document("") == "sig_len_short"
 
 
-def test_describe_token_gives_human_reasons_and_hides_noise() -> None:
-    assert describe_token("link_domain_bit.ly") == "link to bit.ly"
-    assert describe_token("sig_author_name_url") == "author name is a URL"
-    assert describe_token("check out") == '"check out"'
-    assert describe_token("sig_len_short") is None
-    assert describe_token("[LINK] now") is None
+def test_markup_becomes_plain_text_and_an_anchor_one_link() -> None:
+    raw = 'Wow<br />see <a href="https://youtu.be/abc">https://youtu.be/abc</a> <b>now</b>'
+    assert strip_markup(raw).split() == ["Wow", "see", "https://youtu.be/abc", "now"]
+    assert "sig_many_links" not in document(raw).split()
+    timed = '<a href="http://www.youtube.com/watch?v=x&t=2m19s">2:19</a> best part'
+    assert document(timed).startswith("[LINK] 2:19 best part")
+    assert strip_markup("i <3 you, a<b") == "i <3 you, a<b"
+
+
+def test_slogan_author_names_and_capital_words_are_signals() -> None:
+    assert "sig_author_slogan" in form_signals("hi", "HowToMakeALotOfMoneyFast", "", "")
+    assert "sig_author_slogan" in form_signals("hi", "How To Make Money On The Internet", "", "")
+    assert "sig_author_slogan" not in form_signals("hi", "Maria del Carmen", "", "")
+    assert "sig_caps_words" in document("Call NOW to claim your FREE prize").split()
+    assert "sig_caps_words" not in document("I watched it with NASA folks").split()
+
+
+def test_russian_corpus_placeholders_match_our_tokens() -> None:
+    ours = document("пиши @ivan_sale или +7 999 123-45-67, сайт http://sale.ru, цена 800 рублей")
+    theirs = document("пиши [USERNAME] или [PHONE], сайт [LINK], цена [PRICE]")
+    for token in (USERNAME, PHONE, LINK, PRICE):
+        assert token in ours.split() and token in theirs.split()

@@ -11,10 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.data import read_examples
+from model.data import Example, read_examples
 from model.evaluate import evaluate
-from model.pipeline import build_pipeline
-from model.train import MAX_HAM_AUTO_REJECT, MAX_SPAM_AUTO_APPROVE, choose_thresholds, train
+from model.fit import (
+    MAX_HAM_AUTO_REJECT,
+    MAX_SPAM_AUTO_APPROVE,
+    choose_thresholds,
+    groups_of,
+    platt,
+)
+from model.pipeline import build_pipeline, calibrated
+from model.train import train
 from service.scoring import DEFAULT_MODEL_PATH, Scorer, ScoringInput, card_path, verify_model_file
 
 HEADER = ["text", "label", "lang", "source", "author", "date", "group", "orig_label"]
@@ -135,3 +142,32 @@ def test_evaluate_shipped_model_on_small_csv(tmp_path: Path) -> None:
     probabilities = [s.probability for s in scorer.score([ScoringInput(t) for t, _ in rows])]
     in_between = sum(approve <= p <= reject for p in probabilities) / len(rows)
     assert result["review_rate"] == pytest.approx(in_between, abs=1e-4)
+
+
+def test_calibration_folds_exactly_into_a_logistic_regression() -> None:
+    rows = synthetic_rows(80, seed=3)
+    docs, labels = [t for t, _ in rows], np.array([y for _, y in rows])
+    fitted = build_pipeline().fit(docs, labels)
+    margins = fitted.decision_function(docs)
+    folded = calibrated(fitted, 2.0, -0.5)
+    expected = 1 / (1 + np.exp(-(2.0 * margins - 0.5)))
+    assert np.allclose(folded.predict_proba(docs)[:, 1], expected)
+    assert type(folded.named_steps["classifier"]).__name__ == "LogisticRegression"
+
+
+def test_platt_scaling_recovers_a_known_sigmoid() -> None:
+    rng = np.random.default_rng(4)
+    margins = rng.normal(0, 2, 20_000)
+    labels = (rng.random(20_000) < 1 / (1 + np.exp(-(1.5 * margins + 0.3)))).astype(int)
+    slope, intercept = platt(margins, labels)
+    assert slope == pytest.approx(1.5, abs=0.1) and intercept == pytest.approx(0.3, abs=0.1)
+
+
+def test_fold_groups_keep_a_video_together_and_rows_without_group_apart() -> None:
+    def ex(source: str, group: str) -> Example:
+        return Example(ScoringInput("x"), 0, source, group)
+
+    rows = [ex("tube", "v1"), ex("tube", "v1"), ex("tube", "v2"), ex("sms", ""), ex("sms", "")]
+    groups = groups_of(rows)
+    assert groups[0] == groups[1] != groups[2]
+    assert len(set(groups[3:])) == 2 and not set(groups[3:]) & set(groups[:3])

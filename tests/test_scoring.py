@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from service.scoring import (
     ScoringInput,
     audit_types,
     card_path,
+    describe_token,
     to_document,
     verify_model_file,
     write_card,
@@ -148,3 +151,23 @@ def test_loader_refuses_unreadable_file(tmp_path: Path) -> None:
 def test_shipped_model_holds_only_listed_types() -> None:
     audit_types(DEFAULT_MODEL_PATH.read_bytes())  # raises if anything unlisted is inside
     assert all(t.startswith(("sklearn.", "numpy.")) for t in TRUSTED_TYPES)
+
+
+def test_describe_token_gives_human_reasons_and_hides_noise() -> None:
+    assert describe_token("link_domain_bit.ly") == "link to bit.ly"
+    assert describe_token("sig_author_name_url") == "author name is a URL"
+    assert describe_token("check out") == '"check out"'
+    assert describe_token("sig_len_short") is None
+    assert describe_token("[LINK] now") is None
+
+
+def test_comments_published_unseen_carry_no_reasons(scorer: Scorer) -> None:
+    spam, ham = scorer.score([SPAM, HAM])
+    assert ham.probability < scorer.card.approve_below and ham.reasons == ()
+    assert spam.reasons
+
+
+def test_scoring_module_imports_without_numpy_or_sklearn() -> None:
+    code = "import sys, service.scoring; print(any(m in sys.modules for m in ('numpy', 'sklearn')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

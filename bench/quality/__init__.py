@@ -1,0 +1,1 @@
+"""Quality benchmark: modq beside bogofilter and a TF-IDF baseline on fixed protocols."""

@@ -1,0 +1,99 @@
+"""Run the quality benchmark and print one table: `python -m bench.quality`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from bench.quality import protocols, speed, systems, targets
+from bench.quality.protocols import Split
+from bench.quality.table import Row, markdown, mean_row, measure
+from service.scoring import DEFAULT_MODEL_PATH, Scorer
+
+REPO = Path(__file__).resolve().parents[2]
+TRAINED = ("T1", "T2", "S1")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse options, run the protocols and print the table, the targets and the speed."""
+    args = _parser().parse_args(argv)
+    rows = _trained_rows(args) + _zero_shot_rows(args)
+    print(markdown(rows))
+    extra = [] if args.no_speed else speed.measure(args.model, _speed_items(args.data_dir))
+    print("\nTargets (modq, at its service thresholds; MCC at P(spam) >= 0.5):")
+    print(targets.check(rows, extra) if {"T1", "T2", "S1"} <= set(args.only) else "(partial run)")
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1, default=float))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__)
+    parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help="for zero-shot")
+    parser.add_argument("--only", nargs="+", default=[*TRAINED, "zero"], help="T1 T2 S1 zero")
+    parser.add_argument("--no-bogofilter", action="store_true")
+    parser.add_argument("--no-speed", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    return parser
+
+
+def _trained_rows(args: argparse.Namespace) -> list[Row]:
+    rows: list[Row] = []
+    if "T1" in args.only:
+        rows.append(_run(protocols.t1(args.data_dir), args))
+    if "T2" in args.only:
+        videos = [_run(split, args) for split in protocols.t2(args.data_dir)]
+        rows += [*videos, mean_row(videos, "mean")]
+    if "S1" in args.only:
+        rows.append(_run(protocols.s1(args.data_dir), args))
+    return rows
+
+
+def _run(split: Split, args: argparse.Namespace) -> Row:
+    started = time.perf_counter()
+    labels = np.array([e.label for e in split.test])
+    modq = systems.modq(split.train, split.test)
+    results = {"modq": measure(labels, modq)}
+    results["tfidf_lr"] = measure(labels, systems.baseline(split.train, split.test))
+    if not args.no_bogofilter:
+        results["bogofilter"] = measure(labels, systems.bogo(split.train, split.test))
+    took = time.perf_counter() - started
+    print(f"{split.protocol} {split.name}: {took:.0f}s", file=sys.stderr)
+    thresholds = (modq.approve_below, modq.reject_above)
+    return Row(split.protocol, split.name, len(split.test), results, thresholds)
+
+
+def _zero_shot_rows(args: argparse.Namespace) -> list[Row]:
+    if "zero" not in args.only:
+        return []
+    scorer = Scorer.load(args.model)
+    rows = []
+    for split in protocols.zero_shot(args.data_dir):
+        labels = np.array([e.label for e in split.test])
+        scored = systems.shipped(scorer, split.test)
+        thresholds = (scored.approve_below, scored.reject_above)
+        row = Row(
+            split.protocol, split.name, len(labels), {"modq": measure(labels, scored)}, thresholds
+        )
+        rows.append(row)
+    return rows
+
+
+def _speed_items(data_dir: Path) -> list:
+    # Real comments, the shipped sets and the others, shuffled so batches are mixed.
+    items = [
+        e.item for path in sorted(data_dir.glob("*.csv")) for e in protocols.read_examples(path)
+    ]
+    order = np.random.default_rng(0).permutation(len(items))[:8192]
+    return [items[i] for i in order]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

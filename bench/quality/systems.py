@@ -1,0 +1,61 @@
+"""The three systems compared: modq, plain TF-IDF + logistic regression, bogofilter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from bench.quality import bogofilter
+from model.data import Example
+from model.fit import fit_model, groups_of
+from service.scoring import Scorer, to_document
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Test-set probabilities and the thresholds the system acts on."""
+
+    probabilities: np.ndarray
+    approve_below: float
+    reject_above: float
+    decide_at: float = 0.5  # the cut for the binary MCC
+
+
+def modq(train: Sequence[Example], test: Sequence[Example]) -> Scored:
+    """Fit the shipped pipeline and threshold procedure on the training rows only."""
+    docs = [to_document(e.item) for e in train]
+    labels = np.array([e.label for e in train])
+    fitted = fit_model(docs, labels, np.array([e.source for e in train]), groups_of(train))
+    proba = fitted.pipeline.predict_proba([to_document(e.item) for e in test])[:, 1]
+    return Scored(np.asarray(proba), fitted.approve_below, fitted.reject_above)
+
+
+def shipped(scorer: Scorer, test: Sequence[Example], batch: int = 256) -> Scored:
+    """Score rows with a saved model as it is, at its card's thresholds."""
+    items = [e.item for e in test]
+    proba = [
+        s.probability
+        for i in range(0, len(items), batch)
+        for s in scorer.score(items[i : i + batch])
+    ]
+    return Scored(np.asarray(proba), scorer.card.approve_below, scorer.card.reject_above)
+
+
+def baseline(train: Sequence[Example], test: Sequence[Example]) -> Scored:
+    """Word TF-IDF + logistic regression with library defaults, on the comment body only."""
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000))
+    model.fit([e.item.body for e in train], [e.label for e in train])
+    proba = model.predict_proba([e.item.body for e in test])[:, 1]
+    # No thresholds of its own: both at 0.5, so it never sends anything to review.
+    return Scored(np.asarray(proba), 0.5, 0.5)
+
+
+def bogo(train: Sequence[Example], test: Sequence[Example]) -> Scored:
+    """bogofilter trained on the same rows, at its own ternary cutoffs."""
+    scores = np.asarray(bogofilter.train_and_score(train, test))
+    return Scored(scores, bogofilter.HAM_CUTOFF, bogofilter.SPAM_CUTOFF, bogofilter.SPAM_CUTOFF)

@@ -1,0 +1,87 @@
+"""Metrics per split and system, the markdown table and the target check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.metrics import matthews_corrcoef, roc_auc_score
+
+from bench.quality.systems import Scored
+
+
+@dataclass(frozen=True)
+class Row:
+    """One test split's figures for every system that ran on it."""
+
+    protocol: str
+    name: str
+    n: int
+    results: dict[str, dict[str, float]]
+    thresholds: tuple[float, float]
+
+
+def measure(labels: np.ndarray, scored: Scored) -> dict[str, float]:
+    """MCC at the system's cut, ROC AUC and the three service outcome rates."""
+    p = scored.probabilities
+    ham, spam = p[labels == 0], p[labels == 1]
+    both = bool(len(ham) and len(spam))
+    return {
+        "mcc": float(matthews_corrcoef(labels, (p >= scored.decide_at).astype(int))),
+        "auc": float(roc_auc_score(labels, p)) if both else float("nan"),
+        "ham_rejected": _share(ham > scored.reject_above),
+        "review": _share((p >= scored.approve_below) & (p <= scored.reject_above)),
+        "spam_approved": _share(spam < scored.approve_below),
+    }
+
+
+def _share(mask: np.ndarray) -> float:
+    return float(mask.mean()) if mask.size else float("nan")
+
+
+def mean_row(rows: list[Row], name: str) -> Row:
+    """Average the figures of several splits (T2's five videos)."""
+    systems = rows[0].results.keys()
+    results = {
+        s: {k: float(np.mean([r.results[s][k] for r in rows])) for k in rows[0].results[s]}
+        for s in systems
+    }
+    return Row(rows[0].protocol, name, sum(r.n for r in rows), results, (np.nan, np.nan))
+
+
+HEADER = (
+    "| protocol | test set | n | modq MCC | AUC | ham auto-rejected | review | spam auto-approved "
+    "| thresholds | TF-IDF+LR MCC | bogofilter MCC | bogofilter ham rej / review / spam appr |"
+)
+
+
+def markdown(rows: list[Row]) -> str:
+    """Render every row as one markdown table (percentages for the outcome rates)."""
+    lines = [HEADER, _rule()]
+    lines += [_line(r) for r in rows]
+    return "\n".join(lines)
+
+
+def _rule() -> str:
+    return "|" + "---|" * (HEADER.count("|") - 1)
+
+
+def _line(row: Row) -> str:
+    m = row.results["modq"]
+    cells = [row.protocol, row.name, str(row.n), _f(m["mcc"]), _f(m["auc"])]
+    cells += [_pct(m["ham_rejected"]), _pct(m["review"]), _pct(m["spam_approved"])]
+    cells.append("" if np.isnan(row.thresholds[0]) else "{:.3f} / {:.3f}".format(*row.thresholds))
+    cells.append(_f(row.results["tfidf_lr"]["mcc"]) if "tfidf_lr" in row.results else "—")
+    bogo = row.results.get("bogofilter")
+    cells.append(_f(bogo["mcc"]) if bogo else "—")
+    rates = ("ham_rejected", "review", "spam_approved")
+    cells.append(" / ".join(_pct(bogo[k]) for k in rates) if bogo else "—")
+    return "| " + " | ".join(cells) + " |"
+
+
+def _f(value: float) -> str:
+    return "—" if np.isnan(value) else f"{value:.3f}"
+
+
+def _pct(value: float) -> str:
+    return "—" if np.isnan(value) else f"{100 * value:.1f} %"
