@@ -49,7 +49,8 @@ def out_of_fold_margins(
 ) -> np.ndarray:
     """Return each row's SVM margin from a model that saw neither it nor its group."""
     # Whole videos held out: a new site's spam differs from the training sites' like this.
-    groups = np.arange(len(labels)) if groups is None else groups
+    if groups is None or len(np.unique(groups)) < 2:  # nothing to hold out whole
+        groups = np.arange(len(labels))
     folds = max(2, min(FOLDS, int(np.bincount(labels).min()), len(np.unique(groups))))
     cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=RANDOM_STATE)
     margins = cross_val_predict(
