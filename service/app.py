@@ -13,7 +13,7 @@ from flask_smorest import Api
 from limits.storage import RedisStorage
 
 from service import logs, pepper
-from service.api import comments, errors, health, metrics, moderation, privacy
+from service.api import comments, errors, health, metrics, moderation, privacy, review
 from service.api.context import Services
 from service.api.limits import RateLimits
 from service.moderation.workflow import Moderation
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, client: redis.Redis | None = No
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blueprint in (comments.blp, moderation.blp, privacy.blp, health.blp, metrics.blp):
         api.register_blueprint(blueprint)
+    app.register_blueprint(review.blp)  # a page, not an API operation: kept out of OpenAPI
     errors.register(app)
     app.before_request(_start_timer)
     app.after_request(_log_request)

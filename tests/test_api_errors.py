@@ -28,7 +28,9 @@ BAD_JSON_BODIES = {
     "invalid utf-8": (b'{"body": "\xff\xfe"}', 400),
     "NaN body": (b'{"author": {"name": "a", "email": "a@b.example"}, "body": NaN}', 422),
     "huge number": (b'{"author": {"name": "a", "email": "a@b.example"}, "body": 1e999}', 422),
-    "empty": (b"", 422),
+    "empty": (b"", 400),
+    "duplicate keys": (b'{"body": "a", "body": "b"}', 400),
+    "duplicate nested keys": (b'{"author": {"name": "a", "name": "b"}}', 400),
 }
 
 
@@ -185,3 +187,66 @@ def test_wrong_truncated_padded_or_mixed_keys_are_401(client: FlaskClient, keys:
     }
 
     assert codes == dict.fromkeys(cases, 401)
+
+
+@pytest.mark.parametrize(
+    "sent, stored",
+    [
+        ("Aysel\u202ecom.evil", "Aysel" + "com.evil"),  # right-to-left override removed
+        ("\u2066Ali\u2069", "Ali"),  # isolates removed
+        ("Ay\u200bsel\ufeff", "Aysel"),  # zero-width space, BOM removed
+        (
+            "\u0645\u0647\u200c\u0646\u0627\u0632",
+            "\u0645\u0647\u200c\u0646\u0627\u0632",
+        ),  # ZWNJ kept
+    ],
+)
+def test_invisible_controls_are_stripped_from_author_names(
+    client: FlaskClient, keys: Keys, redis: redis_lib.Redis, sent: str, stored: str
+) -> None:
+    response = client.post(
+        "/v1/comments", json=comment_body(author=_author(name=sent)), headers=keys.site("news")
+    )
+
+    assert response.status_code == 202
+    assert redis.hget(f"modq:comment:{response.json['id']}", "name").decode() == stored
+
+
+def test_a_name_of_only_invisible_characters_is_422(client: FlaskClient, keys: Keys) -> None:
+    payload = comment_body(author=_author(name="\u202e\u200b"))
+
+    _assert_error(client.post("/v1/comments", json=payload, headers=keys.site("news")), 422)
+
+
+LIMITS = {"thread": 2048, "user_agent": 1024, "referrer": 2048}
+
+
+@pytest.mark.parametrize("field, limit", LIMITS.items())
+def test_one_byte_over_each_limit_is_422(
+    client: FlaskClient, keys: Keys, redis: redis_lib.Redis, field: str, limit: int
+) -> None:
+    site = keys.site("news")
+    at_limit = client.post("/v1/comments", json=comment_body(**{field: "x" * limit}), headers=site)
+    over = client.post(
+        "/v1/comments", json=comment_body(**{field: "x" * (limit + 1)}), headers=site
+    )
+
+    assert at_limit.status_code == 202
+    _assert_error(over, 422)
+    assert field in over.json["errors"]["json"]
+    assert redis.xlen("modq:intake") == 1
+
+
+def test_script_in_a_body_comes_back_as_inert_json(client: FlaskClient, keys: Keys) -> None:
+    site = keys.site("news")
+    body = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    comment_id = client.post("/v1/comments", json=comment_body(body), headers=site).json["id"]
+
+    for response in (
+        client.get(f"/v1/comments/{comment_id}", headers=site),
+        client.get(f"/v1/moderation/comments/{comment_id}", headers=keys.moderator("news")),
+    ):
+        assert response.mimetype == "application/json"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    review = client.get(f"/v1/moderation/comments/{comment_id}", headers=keys.moderator("news"))
+    assert review.json["body"] == body

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from service.api import schemas
-from service.api.context import authenticate, caller, limit_submission, require_json, services
+from service.api.context import authenticate, caller, ip_bucket, require_json, services
+from service.api.parsing import Blueprint
 from service.moderation.comments import Comment, NewComment
 
 blp = Blueprint(
@@ -18,7 +17,6 @@ blp = Blueprint(
 )
 blp.before_request(authenticate)
 blp.before_request(require_json)
-blp.before_request(limit_submission)
 
 
 @blp.route("", methods=["POST"])
@@ -27,7 +25,9 @@ blp.before_request(limit_submission)
 @blp.doc(security=[{"bearerAuth": []}])
 def submit(content: NewComment) -> dict[str, Any]:
     """Accept a comment for moderation; 202 means it is durably stored."""
-    comment = services().moderation.submit(caller(), content)
+    wired, principal = services(), caller()
+    wired.limits.submission(principal.site, ip_bucket(content.ip))
+    comment = wired.moderation.submit(principal, content)
     return {"id": comment.id, "status": comment.status.value}
 
 

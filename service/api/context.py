@@ -50,22 +50,11 @@ def authenticate() -> None:
         raise
 
 
-def limit_submission() -> None:
-    """Count a new comment against its commenter's and its site's rate limits."""
-    if request.method == "POST":
-        body = request.get_json(silent=True)
-        raw_ip = body.get("ip") if isinstance(body, dict) else None
-        services().limits.submission(caller().site, _ip_bucket(raw_ip))
-
-
-def _ip_bucket(raw_ip: object) -> str:
-    # One bucket per IPv4 address and per IPv6 /64, which one subscriber usually holds.
-    try:
-        ip = ipaddress.ip_address(raw_ip) if isinstance(raw_ip, str) else None
-    except ValueError:
+def ip_bucket(reader_ip: str) -> str:
+    """The rate-limit bucket of a reader: the IPv4 address, or the IPv6 /64 one home holds."""
+    if not reader_ip:
         return ""
-    if ip is None:
-        return ""
+    ip = ipaddress.ip_address(reader_ip)  # validated by the schema
     if ip.version == 6:
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return str(ip)

@@ -71,7 +71,6 @@ def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ModqError, _handle_domain)
     app.register_error_handler(StorageUnavailableError, _handle_storage)
-    app.register_error_handler(RecursionError, _handle_recursion)
     app.register_error_handler(Exception, _handle_unexpected)
 
 
@@ -89,10 +88,6 @@ def _handle_storage(error: StorageUnavailableError) -> Response:
         f"storage is unavailable ({error}); nothing was accepted, retry later",
         headers={"Retry-After": str(RETRY_AFTER_S)},
     )
-
-
-def _handle_recursion(_: RecursionError) -> Response:
-    return error_response(400, "the JSON body is nested too deeply")
 
 
 def _handle_unexpected(error: Exception) -> Response:

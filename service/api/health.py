@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify
-from flask_smorest import Blueprint
 
 from service.api.context import Services, services
+from service.api.parsing import Blueprint
 from service.moderation.errors import StorageUnavailableError
 
 blp = Blueprint("health", __name__, description="Liveness and readiness for operators.")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flask import Response
-from flask_smorest import Blueprint
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from service.api.context import services
+from service.api.parsing import Blueprint
 from service.storage.probe import Stats
 
 blp = Blueprint("metrics", __name__, description="Prometheus metrics for operators.")

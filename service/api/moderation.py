@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from service.api import schemas
 from service.api.context import authenticate, caller, require_json, services
 from service.api.errors import error_body
+from service.api.parsing import Blueprint
 from service.moderation.comments import Comment, Decision
 from service.moderation.errors import CommentNotFoundError
 

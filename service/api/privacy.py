@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from service.api import schemas
 from service.api.context import authenticate, caller, require_json, services
+from service.api.parsing import Blueprint
 
 blp = Blueprint(
     "privacy",
