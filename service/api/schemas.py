@@ -46,6 +46,11 @@ class Text(fields.String):
         self.max_bytes = max_bytes
         self.blank = blank
         self.strip_invisible = strip_invisible
+        # What the OpenAPI document says, so fuzzers and clients see the same limits;
+        # bytes are the real limit, and one character is at least one byte.
+        self.metadata = {"maxLength": max_bytes, **self.metadata}
+        if not blank:
+            self.metadata = {"minLength": 1, "pattern": r"\S", **self.metadata}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text: str = super()._deserialize(value, attr, data, **kwargs)
@@ -70,15 +75,16 @@ def _ip(value: str) -> None:
             raise ValidationError("is not an IPv4 or IPv6 address") from None
 
 
+EMAIL = validate.Email(error="is not an e-mail address")
+
+
 def _pattern(regex: re.Pattern[str], what: str) -> validate.Validator:
     return validate.Regexp(regex, error=f"is not {what}")
 
 
 class AuthorIn(Schema):
     name = Text(245, blank=False, required=True, strip_invisible=True)
-    email = Text(
-        100, blank=False, required=True, validate=validate.Email(error="is not an e-mail address")
-    )
+    email = Text(100, blank=False, required=True, validate=EMAIL, metadata={"format": "email"})
     url = Text(200, load_default="")
 
     @post_load
@@ -92,7 +98,12 @@ class CommentIn(Schema):
     thread = Text(2048, load_default="", metadata={"description": "URL of the page"})
     author = fields.Nested(AuthorIn, required=True)
     body = Text(65_525, blank=False, required=True)
-    ip = Text(45, load_default="", validate=_ip, metadata={"description": "reader's IP"})
+    ip = Text(
+        45,
+        load_default="",
+        validate=_ip,
+        metadata={"description": "the reader's IPv4 or IPv6 address", "format": "ipv4"},
+    )
     user_agent = Text(1024, load_default="")
     referrer = Text(2048, load_default="")
     parent_id = Text(32, load_default="", validate=_pattern(_COMMENT_ID, "a modq comment id"))
@@ -169,7 +180,7 @@ class ReviewItem(CommentOut):
 class EraseIn(Schema):
     """Erase every comment of an e-mail address, or one comment, at the caller's site."""
 
-    email = Text(100, validate=validate.Email(error="is not an e-mail address"))
+    email = Text(100, validate=EMAIL, metadata={"format": "email"})
     comment_id = fields.String(validate=validate.Length(max=64))
 
     @validates_schema
