@@ -19,7 +19,7 @@ from service.api.limits import RateLimits
 from service.moderation.workflow import Moderation
 from service.scoring import ModelIntegrityError, verify_model_file
 from service.settings import Settings
-from service.storage.apikeys import KeyStore
+from service.storage.apikeys import CachedKeys, KeyStore
 from service.storage.comments import CommentStore, Retention
 from service.storage.connection import connect, redis_url
 from service.storage.durability import Guard
@@ -59,7 +59,7 @@ def _services(settings: Settings, client: redis.Redis) -> Services:
     guard = Guard(client, settings.accept_data_loss)
     moderation_ = Moderation(
         CommentStore(client, guard, Retention.of(settings)),
-        KeyStore(client),
+        CachedKeys(KeyStore(client), settings.key_cache_seconds),
         PrivacyStore(client),
         pepper.load(settings),
     )

@@ -33,12 +33,12 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     api_workers: int = 2
-    api_threads: int = 4
+    api_threads: int = 16
     scoring_workers: int = 1
     model_path: Path = DEFAULT_MODEL_PATH
     approve_below: float | None = None
     reject_above: float | None = None
-    batch_size: int = 64
+    batch_size: int = 256
     block_ms: int = 1000
     reclaim_idle_ms: int = 30_000
     max_deliveries: int = 5
@@ -51,6 +51,7 @@ class Settings:
     rate_limit_auth_failures: str | None = "30/minute"
     trusted_proxies: tuple[str, ...] = ()
     log_level: str = "INFO"
+    key_cache_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -81,6 +82,8 @@ class Settings:
             and self.approve_below > self.reject_above
         ):
             raise SettingsError("MODQ_APPROVE_BELOW must not be greater than MODQ_REJECT_ABOVE")
+        if self.key_cache_seconds < 0:
+            raise SettingsError("MODQ_KEY_CACHE_SECONDS must not be negative")
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise SettingsError(
                 f"MODQ_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}"
@@ -190,6 +193,7 @@ ENV: dict[str, str] = {
     "rate_limit_auth_failures": "MODQ_RATE_LIMIT_AUTH_FAILURES",
     "trusted_proxies": "MODQ_TRUSTED_PROXIES",
     "log_level": "MODQ_LOG_LEVEL",
+    "key_cache_seconds": "MODQ_KEY_CACHE_SECONDS",
 }
 
 PARSERS: dict[str, Callable[[str], Any]] = {
@@ -218,4 +222,5 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "rate_limit_auth_failures": _rate_limit,
     "trusted_proxies": _networks,
     "log_level": str,
+    "key_cache_seconds": _float,
 }

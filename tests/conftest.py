@@ -59,6 +59,7 @@ def settings(redis_server_url: str, tmp_path: Path) -> Settings:
         rate_limit_per_ip=None,
         rate_limit_per_site=None,
         rate_limit_auth_failures=None,
+        key_cache_seconds=0.0,  # revocations take effect at once; test_cli_keys checks the cache
     )
 
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
+
 import pytest
 import redis as redis_lib
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 
+from service.app import create_app
 from service.cli import main
+from service.moderation.access import KeyKind
+from service.settings import Settings
+from service.storage.apikeys import KeyStore
 from tests.factories import comment_body
 
 
@@ -92,3 +99,21 @@ def test_rotate_issues_a_new_key_and_locks_out_the_old(run: CliRunner, client: F
         == 200
     )
     assert run.invoke(main, ["keys", "rotate", "0" * 12]).exit_code == 1
+
+
+def test_a_revoked_key_stops_working_within_the_cache_time(
+    redis: redis_lib.Redis, settings: Settings
+) -> None:
+    cached = dataclasses.replace(settings, key_cache_seconds=0.3)
+    client = create_app(cached, redis).test_client()
+    store = KeyStore(redis)
+    record, token = store.create(KeyKind.SITE, "news")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/v1/comments/" + "0" * 32, headers=headers).status_code == 404
+
+    store.revoke(record.principal.key_id)
+    within = client.get("/v1/comments/" + "0" * 32, headers=headers).status_code
+    time.sleep(0.35)
+    after = client.get("/v1/comments/" + "0" * 32, headers=headers).status_code
+
+    assert (within, after) == (404, 401)

@@ -10,6 +10,9 @@ from service.moderation.access import KeyKind, KeyRecord, Principal, new_token
 from service.storage import keys
 from service.storage.connection import translate_errors
 
+#: Keys remembered per process at most; past it the memory starts again from empty.
+_CACHE_LIMIT = 10_000
+
 
 class KeyStore:
     """Creates, finds, lists and revokes keys."""
@@ -83,3 +86,29 @@ def _from_hash(key_id: str, raw: dict[bytes, bytes]) -> KeyRecord | None:
     h = {k.decode(): v.decode() for k, v in raw.items()}
     principal = Principal(key_id, KeyKind(h["kind"]), h["site"], h["name"])
     return KeyRecord(principal, h["secret_sha256"], float(h["created_at"]), h["revoked"] == "1")
+
+
+class CachedKeys:
+    """Remembers found keys for `ttl_s` seconds per process, so most requests skip a read.
+
+    Revocation therefore takes effect within `ttl_s`. Unknown keys are not remembered, so
+    a key created a moment ago works at once.
+    """
+
+    def __init__(self, store: KeyStore, ttl_s: float) -> None:
+        self._store = store
+        self._ttl_s = ttl_s
+        self._found: dict[str, tuple[float, KeyRecord]] = {}
+
+    def find(self, key_id: str) -> KeyRecord | None:
+        """Return the record of `key_id` from memory if fresh, else from Redis."""
+        now = time.monotonic()
+        cached = self._found.get(key_id)
+        if cached is not None and now - cached[0] < self._ttl_s:
+            return cached[1]
+        record = self._store.find(key_id)
+        if record is not None and self._ttl_s > 0:
+            if len(self._found) > _CACHE_LIMIT:
+                self._found.clear()
+            self._found[key_id] = (now, record)
+        return record
