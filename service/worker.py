@@ -12,10 +12,12 @@ from typing import Protocol
 
 import redis
 
+from service import model_watch
+from service.model_watch import ModelWatch
 from service.moderation.comments import Comment, Verdict
 from service.moderation.errors import StorageUnavailableError
 from service.moderation.policy import UNSCORABLE, Thresholds
-from service.scoring import Score, Scorer, ScoringInput
+from service.scoring import Score, ScoringInput
 from service.settings import Settings
 from service.storage.comments import CommentStore, Outcome, Retention
 from service.storage.connection import connect
@@ -56,6 +58,7 @@ class Worker:
         block_ms: int = 1000,
         reclaim_idle_ms: int = 30_000,
         max_deliveries: int = 5,
+        watch: ModelWatch | None = None,
     ) -> None:
         self.store = store
         self.stream = stream
@@ -66,6 +69,7 @@ class Worker:
         self._block_ms = block_ms
         self._reclaim_idle_ms = reclaim_idle_ms
         self._max_deliveries = max_deliveries
+        self._watch = watch
         self._stopping = False
         self._recovered = False
         self._last_reclaim = 0.0
@@ -78,6 +82,7 @@ class Worker:
         """Score until stopped; with `burst`, return once nothing is waiting. Return the count."""
         handled = 0
         while not self._stopping and (max_items is None or handled < max_items):
+            self._use_new_model()
             try:
                 batch = self._next_batch()
                 if not batch and burst:
@@ -87,6 +92,12 @@ class Worker:
                 log.warning("event=worker.storage_unavailable error=%r", str(exc))
                 time.sleep(_STORAGE_RETRY_S)
         return handled
+
+    def _use_new_model(self) -> None:
+        loaded = self._watch.poll() if self._watch else None
+        if loaded is not None:
+            self.scorer, self.thresholds = loaded.scorer, loaded.thresholds
+            self.model_version = loaded.version
 
     def _next_batch(self) -> list[Delivery]:
         if not self._recovered:
@@ -171,22 +182,18 @@ def scoring_input(comment: Comment) -> ScoringInput:
 
 def build(settings: Settings, client: redis.Redis, name: str | None = None) -> Worker:
     """Wire a worker: the model file (hash-checked), the thresholds, storage and the stream."""
-    scorer = Scorer.load(settings.model_path)
-    card = scorer.card
-    thresholds = Thresholds(
-        card.approve_below if settings.approve_below is None else settings.approve_below,
-        card.reject_above if settings.reject_above is None else settings.reject_above,
-    )
+    model = model_watch.load(settings)
     return Worker(
         CommentStore(client, retention=Retention.of(settings)),
         IntakeStream(client, consumer_name(name)),
-        scorer,
-        thresholds,
-        card.version,
+        model.scorer,
+        model.thresholds,
+        model.version,
         batch_size=settings.batch_size,
         block_ms=settings.block_ms,
         reclaim_idle_ms=settings.reclaim_idle_ms,
         max_deliveries=settings.max_deliveries,
+        watch=model_watch.ModelWatch(settings),
     )
 
 
