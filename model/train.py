@@ -114,7 +114,7 @@ def _pipeline_notes(pipeline: Any) -> dict[str, Any]:
     word = pipeline.named_steps["features"].transformer_list[0][1]
     classifier = pipeline.named_steps["classifier"]
     return {
-        "steps": "word tf-idf 1-3 grams + char_wb 2-5 hashed tf-idf -> LinearSVC, "
+        "steps": "word tf-idf 1-3 grams + hashed char 4-gram tf-idf -> LinearSVC, "
         "Platt-calibrated and saved as LogisticRegression weights",
         "word_vocabulary": len(word.vocabulary_),
         "svm_C": DEFAULT_C,

@@ -17,6 +17,7 @@ _INVISIBLE = dict.fromkeys(
     [0x00AD, 0x034F, 0x061C, 0x180E, 0xFEFF, *range(0x200B, 0x2010), *range(0x202A, 0x202F)]
     + [*range(0x2060, 0x2065), *range(0x2066, 0x206A)]
 )
+_INVISIBLE_RE = re.compile("[" + "".join(map(chr, _INVISIBLE)) + "]")
 # Arabic harakat, Quranic marks, superscript alef and tatweel carry no spam signal but
 # multiply the spellings of one word.
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
@@ -27,6 +28,8 @@ _ARABIC_LETTERS = str.maketrans(
 # Folding the whole i family to one letter is lossy for Turkish/Azerbaijani, but casefold()
 # alone maps them inconsistently (I->i, İ->i̇, ı unchanged), which is worse.
 _TURKIC_I = str.maketrans({"İ": "i", "ı": "i", "\u0307": ""})
+_TURKIC_RE = re.compile("[İı\u0307]")
+_ARABIC_RE = re.compile("[\u0600-\u06ff]")
 _NON_ASCII_DIGIT = re.compile(r"(?![0-9])\d")
 # Cyrillic/Greek letters that look Latin after casefold; applied only inside words that
 # already mix scripts, so Russian or Greek text stays as it is.
@@ -36,7 +39,7 @@ _CONFUSABLES = str.maketrans(
      "ԁ": "d", "ԛ": "q", "ԝ": "w", "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i",
      "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x"}
 )  # fmt: skip
-_LATIN = re.compile(r"[a-z\u00c0-\u024f]")
+_LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 _CYRILLIC_GREEK = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]")
 _WORD = re.compile(r"\S+")
 _SPACE = re.compile(r"\s+")
@@ -60,6 +63,7 @@ _PRICE_RE = re.compile(
     rf"{_CURRENCY}\s?{_AMOUNT}(?:\s?[km]\b)?|\b{_AMOUNT}\s?(?:[km]\s?)?(?:{_CURRENCY}|(?:{_CURRENCY_WORD})\b)"
 )
 _PHONE_RE = re.compile(r"(?<![\w+])(?:\+|\(\s?)?\d(?:[\s().\-]{0,2}\d){6,14}(?!\w)")
+_DIGIT = re.compile(r"\d")
 _REPEAT = re.compile(r"(.)\1{3,}")
 # Maths-bold, fullwidth and circled letters: a favourite way to dodge word filters.
 _STYLED = re.compile("[\U0001d400-\U0001d7ff\uff01-\uff5e\u2460-\u24ff\U0001f130-\U0001f189]")
@@ -84,10 +88,15 @@ class Tagged:
 
 def normalize(text: str) -> str:
     """Fold the many spellings of one comment to a single canonical lowercase form."""
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-    text = text.translate(_TURKIC_I).casefold()
-    text = _NON_ASCII_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text)
-    text = _ARABIC_MARKS.sub("", text).translate(_ARABIC_LETTERS)
+    if text.isascii():  # the common case needs none of the folds below: skip their cost
+        return _SPACE.sub(" ", text.lower()).strip()
+    # str.translate is slow on non-ASCII text: each fold runs only if it has work to do.
+    text = _INVISIBLE_RE.sub("", unicodedata.normalize("NFKC", text))
+    if _TURKIC_RE.search(text):
+        text = text.translate(_TURKIC_I)
+    text = _NON_ASCII_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text.casefold())
+    if _ARABIC_RE.search(text):
+        text = _ARABIC_MARKS.sub("", text).translate(_ARABIC_LETTERS)
     if _LATIN.search(text) and _CYRILLIC_GREEK.search(text):
         text = _WORD.sub(_fold_mixed_word, text)
     return _SPACE.sub(" ", text).strip()
@@ -100,7 +109,7 @@ def _fold_mixed_word(match: re.Match[str]) -> str:
 
 def has_mixed_script(text: str) -> bool:
     """Tell whether one word mixes Latin with Cyrillic/Greek letters (homoglyph trick)."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+    text = unicodedata.normalize("NFKC", text)
     if not (_LATIN.search(text) and _CYRILLIC_GREEK.search(text)):
         return False
     return any(_is_mixed(word) for word in _WORD.findall(text))
@@ -119,14 +128,20 @@ def link_domain(url: str) -> str:
 
 def tag_entities(text: str) -> Tagged:
     """Replace e-mails, links, prices, phones and @handles in normalised text by tokens."""
+    # Each pattern needs a character most comments lack; checking for it first is cheap.
     tokens: list[str] = []
-    text = _EMAIL_RE.sub(f" {EMAIL} ", text)
-    text, links = _URL.subn(lambda m: _link_token(m.group(), tokens), text)
-    text = _PRICE_RE.sub(f" {PRICE} ", text)
-    text = _PHONE_RE.sub(_phone_token, text)
-    text = _HANDLE.sub(f" {USERNAME} ", text)
-    # Data that arrived already tokenised ("[LINK]") was casefolded above: restore it.
-    text = _PLACEHOLDER.sub(lambda m: f" {m.group().upper()} ", text)
+    links = 0
+    if "@" in text:
+        text = _EMAIL_RE.sub(f" {EMAIL} ", text)
+    if "." in text:
+        text, links = _URL.subn(lambda m: _link_token(m.group(), tokens), text)
+    if _DIGIT.search(text):
+        text = _PRICE_RE.sub(f" {PRICE} ", text)
+        text = _PHONE_RE.sub(_phone_token, text)
+    if "@" in text:
+        text = _HANDLE.sub(f" {USERNAME} ", text)
+    if "[" in text:  # data that arrived tokenised ("[LINK]") was casefolded: restore it
+        text = _PLACEHOLDER.sub(lambda m: f" {m.group().upper()} ", text)
     return Tagged(_SPACE.sub(" ", text).strip(), tuple(tokens), links)
 
 
@@ -185,9 +200,19 @@ def _is_slogan(name: str) -> bool:
 
 
 def _writing_signals(body: str) -> list[str]:
+    plain = body.isascii()  # then NFKC changes nothing and no trick below is possible
+    text = body if plain else _INVISIBLE_RE.sub("", unicodedata.normalize("NFKC", body))
     # Placeholders in pre-tokenised data are upper case but nobody wrote them.
-    text = _PLACEHOLDER.sub(" ", unicodedata.normalize("NFKC", body).translate(_INVISIBLE))
+    text = _PLACEHOLDER.sub(" ", text) if "[" in text else text
     letters, upper = sum(map(str.isalpha, text)), sum(map(str.isupper, text))
+    signals = _shape_signals(text, letters, upper)
+    if not plain:
+        signals += _unicode_signals(body, text)
+    signals.append(_length_bucket(len(text)))
+    return signals
+
+
+def _shape_signals(text: str, letters: int, upper: int) -> list[str]:
     signals = []
     if letters >= 10 and upper >= 0.6 * letters:
         signals.append("sig_shouting")
@@ -195,13 +220,17 @@ def _writing_signals(body: str) -> list[str]:
         signals.append("sig_caps_words")
     if _REPEAT.search(text):
         signals.append("sig_repeat_chars")
+    return signals
+
+
+def _unicode_signals(body: str, text: str) -> list[str]:
+    signals = []
     if has_mixed_script(text):
         signals.append("sig_mixed_script")
-    if body.translate(_INVISIBLE) != body:
+    if _INVISIBLE_RE.search(body):
         signals.append("sig_hidden_chars")
     if _STYLED.search(body):
         signals.append("sig_styled_letters")
-    signals.append(_length_bucket(len(text)))
     return signals
 
 

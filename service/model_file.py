@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 CARD_FORMAT = "modq-model-card/1"
+# Step names shared with model/pipeline.py: the scorer finds the explainable word block by them.
+FEATURES_STEP, WORD_STEP, CHAR_STEP, CLASSIFIER_STEP = "features", "word", "char", "classifier"
 # Every type the model file may contain. skops treats `trusted` as an addition to its own
 # defaults, so audit_types() also enforces this list as the whole allow-list.
 TRUSTED_TYPES: list[str] = [
@@ -127,3 +129,20 @@ def _type_names(node: Any) -> set[str]:
     if "__module__" in node and "__class__" in node:
         names.add(f"{node['__module__']}.{node['__class__']}")
     return names
+
+
+def split_pipeline(pipeline: Any) -> tuple[Any, Any]:
+    """Return the feature union and its word block, refusing any other shape of model."""
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    # A file that passes the hash check can still hold the wrong shape of model.
+    steps = list(pipeline.named_steps) if isinstance(pipeline, Pipeline) else []
+    if steps != [FEATURES_STEP, CLASSIFIER_STEP]:
+        raise ModelIntegrityError("model file does not hold a modq pipeline")
+    union = pipeline.named_steps[FEATURES_STEP]
+    if not isinstance(union, FeatureUnion) or union.transformer_list[0][0] != WORD_STEP:
+        raise ModelIntegrityError("model pipeline lacks the word features block")
+    blocks = [transformer for _, transformer in union.transformer_list]
+    if union.transformer_weights or any(isinstance(b, str) for b in blocks):
+        raise ModelIntegrityError("model feature union must be plain: no weights, no drop")
+    return union, union.transformer_list[0][1]

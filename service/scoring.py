@@ -20,7 +20,11 @@ from service.features import (
 )
 from service.model_file import (
     CARD_FORMAT,
+    CHAR_STEP,
+    CLASSIFIER_STEP,
+    FEATURES_STEP,
     TRUSTED_TYPES,
+    WORD_STEP,
     ModelCard,
     ModelIntegrityError,
     audit_types,
@@ -28,6 +32,7 @@ from service.model_file import (
     file_sha256,
     parse_card,
     read_verified,
+    split_pipeline,
     verify_model_file,
     write_card,
 )
@@ -36,6 +41,10 @@ if TYPE_CHECKING:  # numpy, scikit-learn and skops load only in processes that s
     from sklearn.pipeline import Pipeline
 
 __all__ = [
+    "CHAR_STEP",
+    "CLASSIFIER_STEP",
+    "FEATURES_STEP",
+    "WORD_STEP",
     "CARD_FORMAT",
     "TRUSTED_TYPES",
     "ModelCard",
@@ -55,8 +64,6 @@ __all__ = [
 DEFAULT_MODEL_PATH = (
     Path(__file__).resolve().parents[1] / "model" / "artifacts" / "modq-model.skops"
 )
-# Step names shared with model/pipeline.py: the scorer finds the explainable word block by them.
-FEATURES_STEP, WORD_STEP, CHAR_STEP, CLASSIFIER_STEP = "features", "word", "char", "classifier"
 MAX_REASONS = 5
 MIN_REASON_WEIGHT = 0.05  # log-odds; below this a feature is noise, not a reason
 
@@ -87,15 +94,27 @@ class Scorer:
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
         self.card = card
-        self._features, word_vectorizer = _split_pipeline(pipeline)
-        self._classifier = pipeline.named_steps[CLASSIFIER_STEP]
-        self._spam_col = int(np.flatnonzero(self._classifier.classes_ == 1)[0])
+        union, word_vectorizer = split_pipeline(pipeline)
+        self._blocks = [transformer for _, transformer in union.transformer_list]
+        classifier = pipeline.named_steps[CLASSIFIER_STEP]
+        spam_col = int(np.flatnonzero(classifier.classes_ == 1)[0])
+        # P(spam) = sigmoid(sign * (x . w + b)): what LogisticRegression.predict_proba
+        # computes, without the per-call input checks that cost more than the maths.
+        sign = 1.0 if spam_col == 1 else -1.0
+        self._coef = sign * np.asarray(classifier.coef_[0], dtype=np.float64)
+        self._intercept = sign * float(classifier.intercept_[0])
         self._word_names = word_vectorizer.get_feature_names_out()
         self._tokenize = word_vectorizer.build_tokenizer()
-        sign = 1.0 if self._spam_col == 1 else -1.0
-        coef = self._classifier.coef_[0][: len(self._word_names)]
-        self._word_coef = sign * np.asarray(coef, dtype=float)
+        self._word_coef = self._coef[: len(self._word_names)]
         self._filler = ENGLISH_STOP_WORDS  # single words too common to explain anything
+        self._check_shape()
+
+    def _check_shape(self) -> None:
+        # A file can pass the hash check and still pair features and weights that disagree.
+        try:
+            self._vectorize(["probe"])
+        except ValueError as exc:
+            raise ModelIntegrityError(f"model features and weights disagree: {exc}") from exc
 
     @classmethod
     def load(cls, model_path: Path) -> Scorer:
@@ -116,9 +135,7 @@ class Scorer:
         if not items:
             return []
         docs = [to_document(item) for item in items]
-        matrix = self._features.transform(docs).tocsr()
-        probabilities = self._classifier.predict_proba(matrix)[:, self._spam_col]
-        words = matrix[:, : len(self._word_names)].tocsr()
+        words, probabilities = self._vectorize(docs)
         # Comments published unseen need no reasons; skipping them keeps the hot path short.
         return [
             Score(float(p), self._reasons(words, row, docs[row]))
@@ -126,6 +143,18 @@ class Scorer:
             else Score(float(p), ())
             for row, p in enumerate(probabilities)
         ]
+
+    def _vectorize(self, docs: list[str]) -> tuple[Any, Any]:
+        import numpy as np
+        import scipy.sparse
+        from sklearn import config_context
+
+        # The union's blocks in order, called directly: FeatureUnion would start joblib.
+        with config_context(assume_finite=True, skip_parameter_validation=True):
+            blocks = [block.transform(docs) for block in self._blocks]
+        matrix = scipy.sparse.hstack(blocks, format="csr")
+        margins = matrix @ self._coef + self._intercept
+        return blocks[0].tocsr(), 1.0 / (1.0 + np.exp(-margins))
 
     def _reasons(self, words: Any, row: int, doc: str) -> tuple[str, ...]:
         import numpy as np
@@ -143,19 +172,6 @@ class Scorer:
 def to_document(item: ScoringInput) -> str:
     """Build the text the model reads for one input (training uses the same function)."""
     return features.document(item.body, item.author_name, item.author_email, item.author_url)
-
-
-def _split_pipeline(pipeline: Any) -> tuple[Any, Any]:
-    from sklearn.pipeline import FeatureUnion, Pipeline
-
-    # A file that passes the hash check can still hold the wrong shape of model.
-    steps = list(pipeline.named_steps) if isinstance(pipeline, Pipeline) else []
-    if steps != [FEATURES_STEP, CLASSIFIER_STEP]:
-        raise ModelIntegrityError("model file does not hold a modq pipeline")
-    union = pipeline.named_steps[FEATURES_STEP]
-    if not isinstance(union, FeatureUnion) or union.transformer_list[0][0] != WORD_STEP:
-        raise ModelIntegrityError("model pipeline lacks the word features block")
-    return union, union.transformer_list[0][1]
 
 
 _TOKEN_TEXT = {

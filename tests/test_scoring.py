@@ -171,3 +171,11 @@ def test_scoring_module_imports_without_numpy_or_sklearn() -> None:
     code = "import sys, service.scoring; print(any(m in sys.modules for m in ('numpy', 'sklearn')))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_fast_scoring_path_equals_the_pipelines_own_predict_proba(scorer: Scorer) -> None:
+    pipeline = skops.io.load(DEFAULT_MODEL_PATH, trusted=TRUSTED_TYPES)
+    batch = [SPAM, HAM, ScoringInput("WIN a FREE iPhone!!! txt WIN to 80082"), ScoringInput("")]
+    expected = pipeline.predict_proba([to_document(item) for item in batch])[:, 1]
+    got = [s.probability for s in scorer.score(batch)]
+    assert got == pytest.approx(list(expected), abs=1e-9)

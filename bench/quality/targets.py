@@ -34,7 +34,9 @@ def _worst_ham(rows: dict[str, Row]) -> float:
 def check(rows: list[Row], extra: list[tuple[str, float, str, float]] | None = None) -> str:
     """Return one line per target: measured figure, target and met/MISSED."""
     keyed = {f"{r.protocol}/{r.name}": r for r in rows}
-    figures = [(name, read(keyed), op, goal) for name, read, op, goal in QUALITY]
+    needed = {"T1/05-Shakira", "T2/mean", "S1/sms 70/30"}
+    quality = QUALITY if needed <= set(keyed) else []  # a partial run checks what it ran
+    figures = [(name, read(keyed), op, goal) for name, read, op, goal in quality]
     lines = [_verdict(*f) for f in figures + (extra or [])]
     return "\n".join(lines)
 
