@@ -17,7 +17,7 @@ from service import worker
 from service.app import create_app
 from service.moderation.access import KeyKind
 from service.settings import Settings
-from service.storage import server as redis_server
+from service.storage import server as redis_server_lib
 from service.storage.apikeys import KeyStore
 from service.storage.connection import connect
 
@@ -30,12 +30,18 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def redis_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[redis_server_lib.RedisServer]:
     """Start one redis-server for the session, on a free port, with its data in a temp dir."""
-    data_dir = tmp_path_factory.mktemp("redis")
-    server = redis_server.start(data_dir, port=free_port())
-    yield server.url
+    server = redis_server_lib.start(tmp_path_factory.mktemp("redis"), port=free_port())
+    yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server_url(redis_server: redis_server_lib.RedisServer) -> str:
+    return redis_server.url
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 
 import pytest
@@ -15,6 +16,7 @@ from service.cli import main
 from service.moderation.access import KeyKind
 from service.settings import Settings
 from service.storage.apikeys import KeyStore
+from service.storage.server import RedisServer
 from tests.factories import comment_body
 
 
@@ -117,3 +119,29 @@ def test_a_revoked_key_stops_working_within_the_cache_time(
     after = client.get("/v1/comments/" + "0" * 32, headers=headers).status_code
 
     assert (within, after) == (404, 401)
+
+
+def test_no_raw_key_in_redis_files_or_logs(
+    run: CliRunner,
+    client: FlaskClient,
+    redis: redis_lib.Redis,
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    tokens = [
+        _create(run, "--site", "news.example"),
+        _create(run, "--site", "news.example", "--moderator", "m"),
+    ]
+    for token in tokens:
+        client.post(
+            "/v1/comments", json=comment_body(), headers={"Authorization": f"Bearer {token}"}
+        )
+        client.get("/v1/moderation/queue", headers={"Authorization": f"Bearer {token}"})
+    redis.bgrewriteaof()
+    files = [p for p in redis_server.data_dir.rglob("*") if p.is_file()]
+    disk = b"".join(p.read_bytes() for p in files)
+
+    secrets_ = [t.split("_", 3)[3] for t in tokens]
+    assert files and b"secret_sha256" in disk, "the key records are on disk"
+    assert [s for s in secrets_ if s.encode() in disk or s in caplog.text] == []

@@ -34,7 +34,7 @@ redis.call('HSET', KEYS[1], 'score', ARGV[2], 'reasons', ARGV[3],
 if redis.call('HGET', KEYS[1], 'status') == 'queued' then
   redis.call('HSET', KEYS[1], 'status', ARGV[1])
   if ARGV[1] == 'pending_review' then
-    redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], 'created_ms'), ARGV[6])
+    redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], 'created_us'), ARGV[6])
   end
 end
 redis.call('HINCRBY', KEYS[3], 'scored_' .. ARGV[1], 1)
@@ -99,11 +99,13 @@ class CommentStore:
         """Store new comments, index them by author and queue them, in one transaction."""
         if self._guard is not None:
             self._guard.before_write()
-        now = time.time()
+        now_us = time.time_ns() // 1000
         authors = author_keys or [""] * len(contents)
+        # One microsecond apart, so the review queue (scored by creation time) has no ties
+        # and a cursor always knows which comments came before it.
         comments = [
-            Comment(uuid.uuid4().hex, site, content, now, author_key)
-            for content, author_key in zip(contents, authors, strict=True)
+            Comment(uuid.uuid4().hex, site, content, (now_us + n) / 1e6, author_key)
+            for n, (content, author_key) in enumerate(zip(contents, authors, strict=True))
         ]
         with self._redis.pipeline(transaction=True) as pipe:
             for comment in comments:
@@ -170,7 +172,7 @@ class CommentStore:
     ) -> tuple[list[Comment], tuple[int, str] | None]:
         """Return up to `limit` held comments of `site`, oldest first, after the cursor."""
         low = after[0] if after else "-inf"
-        # Ties on the timestamp are ordered by member, so over-fetch by what a tie can hide.
+        # Ties (two processes in one microsecond) are ordered by member: over-fetch for them.
         raw = self._redis.zrangebyscore(
             keys.review_queue(site), low, "+inf", start=0, num=limit + 100, withscores=True
         )
@@ -264,7 +266,7 @@ def _to_hash(comment: Comment) -> dict[str, str]:
     return {
         "id": comment.id,
         "site": comment.site,
-        "created_ms": str(int(comment.created_at * 1000)),
+        "created_us": str(round(comment.created_at * 1e6)),
         "status": comment.status.value,
         "author_key": comment.author_key,
         "thread": content.thread,
@@ -295,7 +297,7 @@ def _from_hash(raw: dict[bytes, bytes], ip: bytes | None = None) -> Comment | No
         id=h["id"],
         site=h["site"],
         content=content,
-        created_at=int(h["created_ms"]) / 1000,
+        created_at=int(h["created_us"]) / 1e6,
         status=CommentStatus(h["status"]),
         score=_optional_float(h.get("score")),
         reasons=tuple(json.loads(h.get("reasons", "[]"))),

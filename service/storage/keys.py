@@ -37,7 +37,7 @@ def author_history(site: str, fingerprint: str) -> str:
 
 
 def review_queue(site: str) -> str:
-    """Sorted set of a site's held comment ids, scored by creation time in ms."""
+    """Sorted set of a site's held comment ids, scored by creation time in microseconds."""
     return f"{PREFIX}:queue:{site}"
 
 
