@@ -1,4 +1,4 @@
-"""Comment bodies for load: texts read from /work/shared/data/*.csv at run time, never copied."""
+"""Comment bodies for load: texts read from ../shared/data/*.csv at run time, never copied."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-DATA_DIR = Path("/work/shared/data")
+DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 _FILLER = (
     "I read the whole article twice and I still think the council should publish the numbers "
