@@ -189,9 +189,23 @@ def train(data: tuple[Path, ...], out: Path) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def evaluate(data: tuple[Path, ...], model_path: Path | None) -> None:
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write an HTML report with ROC, precision-recall, histograms and thresholds.",
+)
+def evaluate(data: tuple[Path, ...], model_path: Path | None, report_dir: Path | None) -> None:
     """Print one JSON line of metrics of a model on labelled CSVs."""
     from model.evaluate import evaluate as evaluate_model
+    from service.model_file import ModelIntegrityError
 
     path = model_path or load_settings().model_path
-    click.echo(json.dumps(evaluate_model(list(data), path)))
+    try:
+        click.echo(json.dumps(evaluate_model(list(data), path)))
+        if report_dir is not None:
+            from model.report import write_report
+
+            click.echo(f"report: {write_report(list(data), path, report_dir)}", err=True)
+    except ModelIntegrityError as exc:
+        raise click.ClickException(f"refusing the model file: {exc}") from None
