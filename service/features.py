@@ -74,7 +74,8 @@ _ANCHOR = re.compile(r"<a\s[^>]*?href=[\"']?([^\"'\s>]+)[^>]*>(.*?)</a>", re.IGN
 _TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\[(?:link|email|phone|username|price)\]", re.IGNORECASE)
 _CAMEL_PART = re.compile(r"[A-Z][a-z]*")
-_CAPS_WORD = re.compile(r"\b[^\W\d_a-z]{3,}\b")
+# Upper-case letters of the cased scripts only: Arabic has no case, so never "shouts".
+_CAPS_WORD = re.compile(r"\b[A-Z\u00c0-\u00de\u0391-\u03a9\u0401-\u042f]{3,}\b")
 
 
 @dataclass(frozen=True)

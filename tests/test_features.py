@@ -152,6 +152,8 @@ def test_slogan_author_names_and_capital_words_are_signals() -> None:
     assert "sig_author_slogan" not in form_signals("hi", "Maria del Carmen", "", "")
     assert "sig_caps_words" in document("Call NOW to claim your FREE prize").split()
     assert "sig_caps_words" not in document("I watched it with NASA folks").split()
+    assert "sig_caps_words" in document("Звони нам вечером: СЕЙЧАС ЛУЧШАЯ цена").split()
+    assert "sig_caps_words" not in document("ذهبت إلى المدرسة اليوم وكان الجو جميلا").split()
 
 
 def test_russian_corpus_placeholders_match_our_tokens() -> None:
