@@ -154,14 +154,19 @@ def _key_store() -> Iterator[Any]:
         yield KeyStore(connect(url, timeout_s=5))
 
 
-@main.command()
-@click.option(
+#: Labelled CSVs in the format of ../shared/data (text,label,...), one or more.
+DATA = click.option(
     "--data",
     "data",
     multiple=True,
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A labelled CSV (text,label,lang,source,author,...); repeat for more.",
 )
+
+
+@main.command()
+@DATA
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def train(data: tuple[Path, ...], out: Path) -> None:
     """Train the spam model on labelled CSVs; write the model file and its card."""
@@ -181,13 +186,7 @@ def train(data: tuple[Path, ...], out: Path) -> None:
 
 
 @main.command()
-@click.option(
-    "--data",
-    "data",
-    multiple=True,
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-)
+@DATA
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--report",

@@ -1,8 +1,16 @@
-"""Builders of request bodies for tests."""
+"""Builders and helpers shared by tests: request bodies, failing parts, Redis counts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+import redis
+
+from service.scoring import Score, ScoringInput
+from service.storage import keys as rkeys
+from service.storage.streams import IntakeStream
+from service.worker import BatchScorer
 
 HAM = "Thanks for the article, the part about the city budget was really clear."
 SPAM = "CHECK OUT my channel!!! subscribe http://bit.ly/free-money win cash now www.win.example"
@@ -20,3 +28,34 @@ def comment_body(body: str = HAM, **overrides: Any) -> dict[str, Any]:
     }
     payload.update(overrides)
     return payload
+
+
+class FailingScorer:
+    """The real model, except that comments containing `marker` always make it raise."""
+
+    def __init__(self, real: BatchScorer, marker: str) -> None:
+        self.real = real
+        self.marker = marker
+
+    def score(self, items: Sequence[ScoringInput]) -> list[Score]:
+        if any(self.marker in item.body for item in items):
+            raise RuntimeError("the model cannot score this")
+        return self.real.score(items)
+
+
+class CrashAtAck(IntakeStream):
+    """An intake stream whose worker dies after writing its verdicts, before acking them."""
+
+    def ack(self, entry_ids: list[str]) -> None:
+        raise SystemExit("worker killed between write and ack")
+
+
+def scored_total(client: redis.Redis, site: str) -> int:
+    """How many verdicts the workers wrote for `site`, by the counters they keep."""
+    counters = client.hgetall(rkeys.site_counters(site))
+    return sum(int(v) for k, v in counters.items() if k.startswith(b"scored_"))
+
+
+def pending(client: redis.Redis) -> int:
+    """Entries delivered to a worker and not acknowledged."""
+    return int(client.xpending(rkeys.intake_stream(), rkeys.SCORERS_GROUP)["pending"])

@@ -11,12 +11,19 @@ import redis as redis_lib
 from flask.testing import FlaskClient
 
 from service import worker
-from service.scoring import Score, ScoringInput
 from service.settings import Settings
 from service.storage import keys as rkeys
 from service.storage.streams import IntakeStream
 from tests.conftest import Keys
-from tests.factories import HAM, SPAM, comment_body
+from tests.factories import (
+    HAM,
+    SPAM,
+    CrashAtAck,
+    FailingScorer,
+    comment_body,
+    pending,
+    scored_total,
+)
 
 
 def _post(client: FlaskClient, headers: dict[str, str], bodies: Sequence[str]) -> list[str]:
@@ -26,15 +33,6 @@ def _post(client: FlaskClient, headers: dict[str, str], bodies: Sequence[str]) -
         assert response.status_code == 202
         ids.append(response.json["id"])
     return ids
-
-
-def _scored_total(redis: redis_lib.Redis, site: str) -> int:
-    counters = redis.hgetall(rkeys.site_counters(site))
-    return sum(int(v) for k, v in counters.items() if k.startswith(b"scored_"))
-
-
-def _pending(redis: redis_lib.Redis) -> int:
-    return int(redis.xpending(rkeys.intake_stream(), rkeys.SCORERS_GROUP)["pending"])
 
 
 def test_submitted_comments_get_verdicts_with_reasons(
@@ -75,17 +73,10 @@ def test_two_workers_side_by_side_score_each_comment_once(
     for thread in threads:
         thread.join(60)
 
-    assert _scored_total(redis, "news") == len(ids)
+    assert scored_total(redis, "news") == len(ids)
     assert all(redis.hexists(rkeys.comment(i), "scored_at") for i in ids)
-    assert _pending(redis) == 0
+    assert pending(redis) == 0
     assert redis.xlen(rkeys.intake_stream()) == 0
-
-
-class CrashAtAck(IntakeStream):
-    """An intake stream whose worker dies after writing verdicts, before acking them."""
-
-    def ack(self, entry_ids: list[str]) -> None:
-        raise SystemExit("worker killed before ack")
 
 
 def test_worker_killed_before_ack_loses_nothing_and_doubles_nothing(
@@ -97,29 +88,17 @@ def test_worker_killed_before_ack_loses_nothing_and_doubles_nothing(
     with pytest.raises(SystemExit):
         doomed.run(burst=True)
     written = {i: redis.hgetall(rkeys.comment(i)) for i in ids}
-    assert _pending(redis) == len(ids), "delivered but unacknowledged"
+    assert pending(redis) == len(ids), "delivered but unacknowledged"
 
     # The dead worker's entries are stale at once for a survivor with a 1 ms reclaim timeout.
     survivor = worker.build(dataclasses.replace(settings, reclaim_idle_ms=1), redis)
     survivor.run(burst=True)
 
-    assert _pending(redis) == 0
-    assert _scored_total(redis, "news") == len(ids)
+    assert pending(redis) == 0
+    assert scored_total(redis, "news") == len(ids)
     assert {i: redis.hgetall(rkeys.comment(i)) for i in ids} == written
     queued = redis.zrange(rkeys.review_queue("news"), 0, -1)
     assert len(queued) == len(set(queued))
-
-
-class ExplodingScorer:
-    """A scorer that fails on one comment, as a broken model or a poison input would."""
-
-    def __init__(self, real: worker.BatchScorer) -> None:
-        self.real = real
-
-    def score(self, items: Sequence[ScoringInput]) -> list[Score]:
-        if any("poison" in item.body for item in items):
-            raise ValueError("cannot score this")
-        return self.real.score(items)
 
 
 def test_a_comment_that_cannot_be_scored_is_retried_then_held_for_review(
@@ -129,7 +108,7 @@ def test_a_comment_that_cannot_be_scored_is_retried_then_held_for_review(
     good_id, poison_id = _post(client, site, [HAM, "poison pill"])
     fast_retry = dataclasses.replace(settings, reclaim_idle_ms=1, max_deliveries=3)
     w = worker.build(fast_retry, redis)
-    w.scorer = ExplodingScorer(w.scorer)
+    w.scorer = FailingScorer(w.scorer, "poison")
 
     w.run(burst=True, max_items=2)  # the first delivery of both
     after_first = client.get(f"/v1/comments/{poison_id}", headers=site).json
@@ -146,7 +125,7 @@ def test_a_comment_that_cannot_be_scored_is_retried_then_held_for_review(
     assert dead[b"id"].decode() == poison_id and int(dead[b"deliveries"]) == 4
     assert client.get(f"/v1/comments/{good_id}", headers=site).json["score"] is not None
     assert redis.zscore(rkeys.review_queue("news"), poison_id) is not None
-    assert _pending(redis) == 0
+    assert pending(redis) == 0
 
 
 def test_stop_finishes_and_returns(settings: Settings, redis: redis_lib.Redis) -> None:

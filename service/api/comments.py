@@ -5,18 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from service.api import schemas
-from service.api.context import authenticate, caller, ip_bucket, require_json, services
-from service.api.parsing import Blueprint
+from service.api.context import caller, ip_bucket, keyed_blueprint, services
 from service.moderation.comments import Comment, NewComment
 
-blp = Blueprint(
-    "comments",
-    __name__,
-    url_prefix="/v1/comments",
-    description="Submit comments and read verdicts (site key).",
+blp = keyed_blueprint(
+    "comments", __name__, "/v1/comments", "Submit comments and read verdicts (site key)."
 )
-blp.before_request(authenticate)
-blp.before_request(require_json)
 
 
 @blp.route("", methods=["POST"])

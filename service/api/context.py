@@ -9,6 +9,7 @@ from flask import current_app, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from service.api.limits import Network, RateLimits, client_address
+from service.api.parsing import Blueprint
 from service.moderation.access import Principal
 from service.moderation.errors import AuthenticationError
 from service.moderation.workflow import Moderation
@@ -70,3 +71,11 @@ def caller() -> Principal:
     """Return the principal `authenticate` found for this request."""
     principal: Principal = g.principal
     return principal
+
+
+def keyed_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
+    """A blueprint of `/v1` endpoints: every request authenticated, every POST body JSON."""
+    blp = Blueprint(name, import_name, url_prefix=url_prefix, description=description)
+    blp.before_request(authenticate)
+    blp.before_request(require_json)
+    return blp

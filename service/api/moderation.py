@@ -5,20 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from service.api import schemas
-from service.api.context import authenticate, caller, require_json, services
+from service.api.context import caller, keyed_blueprint, services
 from service.api.errors import error_body
-from service.api.parsing import Blueprint
 from service.moderation.comments import Comment, Decision
 from service.moderation.errors import CommentNotFoundError
 
-blp = Blueprint(
-    "moderation",
-    __name__,
-    url_prefix="/v1/moderation",
-    description="Review held comments (moderator token).",
+blp = keyed_blueprint(
+    "moderation", __name__, "/v1/moderation", "Review held comments (moderator token)."
 )
-blp.before_request(authenticate)
-blp.before_request(require_json)
 
 
 @blp.route("/queue", methods=["GET"])

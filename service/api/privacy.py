@@ -5,17 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from service.api import schemas
-from service.api.context import authenticate, caller, require_json, services
-from service.api.parsing import Blueprint
+from service.api.context import caller, keyed_blueprint, services
 
-blp = Blueprint(
-    "privacy",
-    __name__,
-    url_prefix="/v1/privacy",
-    description="Erase a reader's data (site key or moderator token).",
+blp = keyed_blueprint(
+    "privacy", __name__, "/v1/privacy", "Erase a reader's data (site key or moderator token)."
 )
-blp.before_request(authenticate)
-blp.before_request(require_json)
 
 
 @blp.route("/erase", methods=["POST"])

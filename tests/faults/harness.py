@@ -21,6 +21,9 @@ from service.storage import keys as rkeys
 from service.storage import server as redis_server
 from service.storage.connection import connect
 from tests.conftest import free_port
+from tests.factories import pending, scored_total
+
+__all__ = ["pending", "scored_total"]  # re-exported for the fault tests
 
 
 class ManagedRedis:
@@ -236,14 +239,3 @@ def stored_comment_ids(client: redis_lib.Redis) -> set[str]:
     """Every comment id stored in Redis."""
     prefix = len(rkeys.comment(""))
     return {key.decode()[prefix:] for key in client.scan_iter(match=rkeys.comment("*"), count=1000)}
-
-
-def scored_total(client: redis_lib.Redis, site: str) -> int:
-    """How many verdicts the workers wrote for `site`, by the counters they keep."""
-    counters = client.hgetall(rkeys.site_counters(site))
-    return sum(int(v) for k, v in counters.items() if k.startswith(b"scored_"))
-
-
-def pending(client: redis_lib.Redis) -> int:
-    """Entries delivered to a worker and not acknowledged."""
-    return int(client.xpending(rkeys.intake_stream(), rkeys.SCORERS_GROUP)["pending"])

@@ -7,18 +7,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from service import worker
 from service.moderation.comments import Author, NewComment
-from service.scoring import Score, ScoringInput
 from service.settings import Settings
 from service.storage import keys as rkeys
 from service.storage.comments import CommentStore
-from service.storage.streams import IntakeStream
+from tests.factories import CrashAtAck, FailingScorer
 from tests.faults.conftest import SITE
 from tests.faults.harness import Cluster, pending, scored_ids, scored_total, wait_until
 
@@ -68,13 +66,6 @@ def test_kill9_of_a_worker_holding_100_comments(cluster: Cluster) -> None:
     assert scored_total(client, SITE) == 100
 
 
-class CrashAtAck(IntakeStream):
-    """The worker dies after its verdicts are written and before it acknowledges them."""
-
-    def ack(self, entry_ids: list[str]) -> None:
-        raise SystemExit("killed between write and ack")
-
-
 def test_fifty_crashes_between_write_and_ack_change_nothing(
     cluster: Cluster, settings: Settings
 ) -> None:
@@ -115,18 +106,6 @@ def test_fifty_crashes_between_write_and_ack_change_nothing(
     assert pending(client) == 0
 
 
-class PoisonScorer:
-    """The real model, except that one comment always makes it raise."""
-
-    def __init__(self, real: worker.BatchScorer) -> None:
-        self.real = real
-
-    def score(self, items: Sequence[ScoringInput]) -> list[Score]:
-        if any("POISON" in item.body for item in items):
-            raise RuntimeError("the model cannot score this")
-        return self.real.score(items)
-
-
 def test_poison_comment_goes_to_dead_letter_and_review_while_others_are_scored(
     cluster: Cluster, settings: Settings
 ) -> None:
@@ -137,7 +116,7 @@ def test_poison_comment_goes_to_dead_letter_and_review_while_others_are_scored(
     ids += _add(store, 500, "Another ordinary comment #{n}")
     fast = dataclasses.replace(settings, reclaim_idle_ms=1, max_deliveries=3)
     w = worker.build(fast, client, name="w")
-    w.scorer = PoisonScorer(w.scorer)
+    w.scorer = FailingScorer(w.scorer, "POISON")
 
     for _ in range(100):
         w.run(burst=True)
