@@ -100,6 +100,8 @@ def _threshold_notes() -> dict[str, Any]:
     return {
         "calibration": "Platt sigmoid fitted on 5-fold out-of-fold SVM margins, folded into "
         "the saved LogisticRegression weights",
+        "folds": "5 stratified folds; rows of one TubeSpam video always share a fold, so "
+        "every comment is scored by a model that never saw its video",
         "method": "quantiles of out-of-fold calibrated P(spam), in each data source "
         "separately, the "
         "strictest kept: reject_above keeps held-out ham auto-reject <= max_ham_auto_reject, "

@@ -14,7 +14,7 @@ import numpy as np
 from bench.quality import protocols, speed, systems, targets
 from bench.quality.protocols import Split
 from bench.quality.table import Row, markdown, mean_row, measure
-from service.scoring import DEFAULT_MODEL_PATH, Scorer
+from service.scoring import DEFAULT_MODEL_PATH, Scorer, verify_model_file
 
 REPO = Path(__file__).resolve().parents[2]
 TRAINED = ("T1", "T2", "S1")
@@ -25,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     rows = _trained_rows(args) + _zero_shot_rows(args)
     print(markdown(rows))
+    if "zero" in args.only:
+        print(
+            f"\nZero-shot rows: {args.model.name}, version {verify_model_file(args.model).version}"
+        )
     extra = [] if args.no_speed else speed.measure(args.model, _speed_items(args.data_dir))
     print("\nTargets (modq, at its service thresholds; MCC at P(spam) >= 0.5):")
     print(targets.check(rows, extra))
