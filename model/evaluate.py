@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.metrics import accuracy_score, brier_score_loss, matthews_corrcoef, roc_auc_score
 
 from model.data import read_examples
@@ -36,7 +36,7 @@ def score_files(data_paths: list[Path], scorer: Scorer) -> tuple[np.ndarray, np.
 
 
 def compute_metrics(
-    labels: Sequence[int], probabilities: Sequence[float], approve_below: float, reject_above: float
+    labels: ArrayLike, probabilities: ArrayLike, approve_below: float, reject_above: float
 ) -> dict[str, float | int | None]:
     """Return n, ROC AUC, metrics at 0.5 and the auto-reject/approve/review rates."""
     y, p = np.asarray(labels, dtype=int), np.asarray(probabilities, dtype=float)

@@ -62,7 +62,7 @@ def _pr(axes: Axes, labels: np.ndarray, p: np.ndarray, card: ModelCard) -> None:
 
 
 def _histogram(axes: Axes, labels: np.ndarray, p: np.ndarray, card: ModelCard) -> None:
-    bins = np.linspace(0, 1, 41)
+    bins = np.linspace(0, 1, 41).tolist()
     for label, name in ((0, "ham"), (1, "spam")):
         axes.hist(p[labels == label], bins=bins, alpha=0.6, label=name)
     for cut in (card.approve_below, card.reject_above):

@@ -14,7 +14,8 @@ import numpy as np
 from bench.quality import protocols, speed, systems, targets
 from bench.quality.protocols import Split
 from bench.quality.table import Row, markdown, mean_row, measure
-from service.scoring import DEFAULT_MODEL_PATH, Scorer, verify_model_file
+from model.data import read_examples
+from service.scoring import DEFAULT_MODEL_PATH, Scorer, ScoringInput, verify_model_file
 
 REPO = Path(__file__).resolve().parents[2]
 TRAINED = ("T1", "T2", "S1")
@@ -90,11 +91,9 @@ def _zero_shot_rows(args: argparse.Namespace) -> list[Row]:
     return rows
 
 
-def _speed_items(data_dir: Path) -> list:
+def _speed_items(data_dir: Path) -> list[ScoringInput]:
     # Real comments, the shipped sets and the others, shuffled so batches are mixed.
-    items = [
-        e.item for path in sorted(data_dir.glob("*.csv")) for e in protocols.read_examples(path)
-    ]
+    items = [e.item for path in sorted(data_dir.glob("*.csv")) for e in read_examples(path)]
     order = np.random.default_rng(0).permutation(len(items))[:8192]
     return [items[i] for i in order]
 
