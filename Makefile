@@ -8,7 +8,7 @@ help: ## List the targets
 run: ## Set up .venv and run API + worker (+ embedded Redis without REDIS_URL)
 	./dev run
 
-test: ## Set up .venv, lint and run the tests
+test: ## Set up .venv, lint, type-check and run the tests
 	./dev test
 
 lint: ## ruff check and format check
