@@ -64,6 +64,11 @@ BAD_FIELDS: dict[str, tuple[dict[str, Any], str]] = {
     "sets score": ({"author": _author(), "body": "hi", "score": 0}, "score"),
     "sets site": ({"author": _author(), "body": "hi", "site": "other"}, "site"),
     "sets id": ({"author": _author(), "body": "hi", "id": "0" * 32}, "id"),
+    "sets created_at": (
+        {"author": _author(), "body": "hi", "created_at": "2020-01-01"},
+        "created_at",
+    ),
+    "sets reasons": ({"author": _author(), "body": "hi", "reasons": []}, "reasons"),
     "bad ip": ({"author": _author(), "body": "hi", "ip": "999.1.1.1"}, "ip"),
     "bad parent id": ({"author": _author(), "body": "hi", "parent_id": "x"}, "parent_id"),
     "body over limit": ({"author": _author(), "body": "é" * 32_763}, "body"),
