@@ -119,7 +119,7 @@ class Worker:
         if not deliveries:
             return 0
         started = time.perf_counter()
-        found = self.store.get_many([d.comment_id for d in deliveries])
+        found = self.store.get_many([d.comment_id for d in deliveries], with_ip=False)
         fresh = [
             (d, c) for d, c in zip(deliveries, found, strict=True) if c and c.scored_at is None
         ]

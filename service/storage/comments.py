@@ -24,30 +24,42 @@ from service.storage import keys
 from service.storage.connection import translate_errors
 from service.storage.durability import Guard
 
-# Writes every effect of a verdict once per comment id: a redelivered comment finds
-# `scored_at` set and changes nothing, and a moderator's decision is never overwritten.
-_APPLY_VERDICT = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-if redis.call('HEXISTS', KEYS[1], 'scored_at') == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'score', ARGV[2], 'reasons', ARGV[3],
-           'model_version', ARGV[4], 'scored_at', ARGV[5])
-if redis.call('HGET', KEYS[1], 'status') == 'queued' then
-  redis.call('HSET', KEYS[1], 'status', ARGV[1])
-  if ARGV[1] == 'pending_review' then
-    redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], 'created_us'), ARGV[6])
+# Writes every effect of each verdict of a batch once per comment id: a redelivered comment
+# finds `scored_at` set and changes nothing, and a moderator's decision is never overwritten.
+# KEYS come in fives per comment, ARGV in sixes after the batch's time and spam TTL.
+_APPLY_VERDICTS = """
+local now, spam_ttl = ARGV[1], tonumber(ARGV[2])
+local results = {}
+for i = 0, #KEYS / 5 - 1 do
+  local comment, queue, counters = KEYS[i*5+1], KEYS[i*5+2], KEYS[i*5+3]
+  local dead, ip = KEYS[i*5+4], KEYS[i*5+5]
+  local status, score, reasons, version, id, deliveries = unpack(ARGV, i*6+3, i*6+8)
+  if redis.call('EXISTS', comment) == 0 then
+    results[i+1] = -1
+  elseif redis.call('HEXISTS', comment, 'scored_at') == 1 then
+    results[i+1] = 0
+  else
+    redis.call('HSET', comment, 'score', score, 'reasons', reasons,
+               'model_version', version, 'scored_at', now)
+    if redis.call('HGET', comment, 'status') == 'queued' then
+      redis.call('HSET', comment, 'status', status)
+      if status == 'pending_review' then
+        redis.call('ZADD', queue, redis.call('HGET', comment, 'created_us'), id)
+      end
+    end
+    redis.call('HINCRBY', counters, 'scored_' .. status, 1)
+    if redis.call('HGET', comment, 'status') == 'spam' then
+      redis.call('EXPIRE', comment, spam_ttl)
+      if redis.call('TTL', ip) > spam_ttl then redis.call('EXPIRE', ip, spam_ttl) end
+    end
+    if deliveries ~= '0' then
+      redis.call('XADD', dead, '*', 'id', id, 'site', redis.call('HGET', comment, 'site'),
+                 'deliveries', deliveries, 'at', now)
+    end
+    results[i+1] = 1
   end
 end
-redis.call('HINCRBY', KEYS[3], 'scored_' .. ARGV[1], 1)
-if redis.call('HGET', KEYS[1], 'status') == 'spam' then
-  redis.call('EXPIRE', KEYS[1], ARGV[8])
-  local ip_ttl = redis.call('TTL', KEYS[5])
-  if ip_ttl > tonumber(ARGV[8]) then redis.call('EXPIRE', KEYS[5], ARGV[8]) end
-end
-if ARGV[7] ~= '0' then
-  redis.call('XADD', KEYS[4], '*', 'id', ARGV[6], 'site', redis.call('HGET', KEYS[1], 'site'),
-             'deliveries', ARGV[7], 'at', ARGV[5])
-end
-return 1
+return results
 """
 
 _DECIDE_RETRIES = 20
@@ -85,7 +97,7 @@ class CommentStore:
         self._redis = client
         self._guard = guard
         self._retention = retention
-        self._apply_verdict = client.register_script(_APPLY_VERDICT)
+        self._apply_verdicts = client.register_script(_APPLY_VERDICTS)
 
     @translate_errors
     def add(self, site: str, content: NewComment, author_key: str = "") -> Comment:
@@ -128,43 +140,46 @@ class CommentStore:
         return self.get_many([comment_id])[0]
 
     @translate_errors
-    def get_many(self, comment_ids: Sequence[str]) -> list[Comment | None]:
-        """Return the comments with these ids, None where one is missing."""
+    def get_many(self, comment_ids: Sequence[str], with_ip: bool = True) -> list[Comment | None]:
+        """Return the comments with these ids, None where one is missing.
+
+        The worker passes `with_ip=False`: the model never reads the IP.
+        """
         with self._redis.pipeline(transaction=False) as pipe:
             for comment_id in comment_ids:
                 pipe.hgetall(keys.comment(comment_id))
-                pipe.get(keys.comment_ip(comment_id))
+                if with_ip:
+                    pipe.get(keys.comment_ip(comment_id))
             replies = pipe.execute()
+        if not with_ip:
+            return [_from_hash(raw) for raw in replies]
         return [_from_hash(raw, ip) for raw, ip in zip(replies[::2], replies[1::2], strict=True)]
 
     @translate_errors
     def apply_verdicts(self, outcomes: Sequence[Outcome]) -> list[int]:
         """Write each verdict unless one is already stored; 1 written, 0 kept, -1 no comment."""
-        now = repr(time.time())
-        with self._redis.pipeline(transaction=False) as pipe:
-            for outcome in outcomes:
-                comment, verdict = outcome.comment, outcome.verdict
-                self._apply_verdict(
-                    keys=[
-                        keys.comment(comment.id),
-                        keys.review_queue(comment.site),
-                        keys.site_counters(comment.site),
-                        keys.dead_letter_stream(),
-                        keys.comment_ip(comment.id),
-                    ],
-                    args=[
-                        verdict.status.value,
-                        "" if verdict.score is None else repr(verdict.score),
-                        json.dumps(list(verdict.reasons)),
-                        verdict.model_version,
-                        now,
-                        comment.id,
-                        str(outcome.dead_letter),
-                        str(self._retention.spam_days * _DAY_S),
-                    ],
-                    client=pipe,
-                )
-            return [int(result) for result in pipe.execute()]
+        if not outcomes:
+            return []
+        script_keys: list[str] = []
+        args = [repr(time.time()), str(self._retention.spam_days * _DAY_S)]
+        for outcome in outcomes:
+            comment, verdict = outcome.comment, outcome.verdict
+            script_keys += [
+                keys.comment(comment.id),
+                keys.review_queue(comment.site),
+                keys.site_counters(comment.site),
+                keys.dead_letter_stream(),
+                keys.comment_ip(comment.id),
+            ]
+            args += [
+                verdict.status.value,
+                "" if verdict.score is None else repr(verdict.score),
+                json.dumps(list(verdict.reasons)),
+                verdict.model_version,
+                comment.id,
+                str(outcome.dead_letter),
+            ]
+        return [int(result) for result in self._apply_verdicts(keys=script_keys, args=args)]
 
     @translate_errors
     def queue_page(
