@@ -7,6 +7,9 @@ import unicodedata
 from dataclasses import dataclass
 
 LINK, EMAIL, PHONE, USERNAME, PRICE = "[LINK]", "[EMAIL]", "[PHONE]", "[USERNAME]", "[PRICE]"
+# A link to a moment of a video ("watch?v=...&t=2m19s"): how viewers cite the video they are
+# on, not how spammers promote theirs, so it is not read as [LINK].
+TIME_LINK = "[TIMELINK]"
 TYPED_TOKENS = (LINK, EMAIL, PHONE, USERNAME, PRICE)
 DOMAIN_PREFIX = "link_domain_"
 EMAIL_DOMAIN_PREFIX = "email_domain_"
@@ -63,6 +66,7 @@ _PRICE_RE = re.compile(
     rf"{_CURRENCY}\s?{_AMOUNT}(?:\s?[km]\b)?|\b{_AMOUNT}\s?(?:[km]\s?)?(?:{_CURRENCY}|(?:{_CURRENCY_WORD})\b)"
 )
 _PHONE_RE = re.compile(r"(?<![\w+])(?:\+|\(\s?)?\d(?:[\s().\-]{0,2}\d){6,14}(?!\w)")
+_TIME_LINK = re.compile(r"(?:youtube\.com/watch\?\S*v=|youtu\.be/)[\w-]{11}\S*[?&#]t=\d")
 _DIGIT = re.compile(r"\d")
 _REPEAT = re.compile(r"(.)\1{3,}")
 # Maths-bold, fullwidth and circled letters: a favourite way to dodge word filters.
@@ -148,6 +152,9 @@ def tag_entities(text: str) -> Tagged:
 
 def _link_token(url: str, tokens: list[str]) -> str:
     stripped = url.rstrip(_TRAILING_PUNCT)
+    if _TIME_LINK.search(stripped):
+        tokens.append(TIME_LINK)
+        return f" {TIME_LINK} {url[len(stripped) :]}"
     host = link_domain(stripped)
     if host:
         tokens.append(DOMAIN_PREFIX + host)

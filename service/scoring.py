@@ -16,6 +16,7 @@ from service.features import (
     PHONE,
     PRICE,
     SIGNAL_PREFIX,
+    TIME_LINK,
     USERNAME,
 )
 from service.model_file import (
@@ -180,6 +181,7 @@ _TOKEN_TEXT = {
     PHONE: "contains a phone number",
     USERNAME: "mentions an @handle",
     PRICE: "mentions a price",
+    TIME_LINK: "links to a moment of a video",
     "sig_author_name_url": "author name is a URL",
     "sig_author_url": "author gave a website",
     "sig_many_links": "several links",

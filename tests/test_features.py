@@ -9,6 +9,7 @@ from service.features import (
     LINK,
     PHONE,
     PRICE,
+    TIME_LINK,
     USERNAME,
     document,
     form_signals,
@@ -65,6 +66,19 @@ def test_link_becomes_token_with_domain_feature() -> None:
     assert "link_domain_bit.ly" in tagged.tokens
     assert {"link_domain_m.youtube.com", "link_domain_youtube.com"} <= set(tagged.tokens)
     assert tagged.links == 2
+
+
+def test_link_to_a_moment_of_a_video_is_a_time_link_not_a_link() -> None:
+    tagged = tag_entities(normalize("best part http://www.youtube.com/watch?v=KQ6zr6kCPj8&t=2m19s"))
+    assert tagged.text == f"best part {TIME_LINK}"
+    assert tagged.tokens == (TIME_LINK,)
+    assert tag_entities("see youtu.be/KQ6zr6kCPj8?t=40").text == f"see {TIME_LINK}"
+
+
+def test_video_link_without_a_time_stays_a_link() -> None:
+    tagged = tag_entities(normalize("watch http://youtu.be/9bZkp7q19f0"))
+    assert tagged.text == f"watch {LINK}"
+    assert "link_domain_youtu.be" in tagged.tokens
 
 
 def test_link_domain_drops_scheme_port_path_and_www() -> None:
