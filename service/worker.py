@@ -14,14 +14,15 @@ import redis
 
 from service import model_watch
 from service.model_watch import ModelWatch
-from service.moderation.comments import Comment, Verdict
+from service.moderation.comments import Verdict
 from service.moderation.errors import StorageUnavailableError
 from service.moderation.policy import UNSCORABLE, Thresholds
 from service.scoring import Score, ScoringInput
 from service.settings import Settings
-from service.storage.comments import CommentStore, Outcome, Retention
+from service.storage.comments import CommentStore, Retention
 from service.storage.connection import connect
 from service.storage.streams import Delivery, IntakeStream
+from service.storage.verdicts import Outcome, Unscored
 
 log = logging.getLogger("modq.worker")
 
@@ -119,10 +120,8 @@ class Worker:
         if not deliveries:
             return 0
         started = time.perf_counter()
-        found = self.store.get_many([d.comment_id for d in deliveries], with_ip=False)
-        fresh = [
-            (d, c) for d, c in zip(deliveries, found, strict=True) if c and c.scored_at is None
-        ]
+        found = self.store.unscored([d.comment_id for d in deliveries])
+        fresh = [(d, c) for d, c in zip(deliveries, found, strict=True) if c is not None]
         dead = [(d, c) for d, c in fresh if d.deliveries > self._max_deliveries]
         live = [(d, c) for d, c in fresh if d.deliveries <= self._max_deliveries]
         scores = self._score([c for _, c in live])
@@ -144,7 +143,7 @@ class Worker:
         )
         return len(deliveries)
 
-    def _score(self, comments: list[Comment]) -> list[Score | None]:
+    def _score(self, comments: list[Unscored]) -> list[Score | None]:
         """Score a batch; if it fails, score one by one so only the bad comment is retried."""
         inputs = [scoring_input(c) for c in comments]
         if not inputs:
@@ -169,15 +168,9 @@ class Worker:
         return Verdict(UNSCORABLE, None, (UNSCORABLE_REASON,), self.model_version)
 
 
-def scoring_input(comment: Comment) -> ScoringInput:
+def scoring_input(comment: Unscored) -> ScoringInput:
     """What the model reads of a stored comment."""
-    author = comment.content.author
-    return ScoringInput(
-        body=comment.content.body,
-        author_name=author.name,
-        author_email=author.email,
-        author_url=author.url,
-    )
+    return ScoringInput(comment.body, comment.name, comment.email, comment.url)
 
 
 def build(settings: Settings, client: redis.Redis, name: str | None = None) -> Worker:

@@ -16,51 +16,13 @@ from service.moderation.comments import (
     CommentStatus,
     Decision,
     NewComment,
-    Verdict,
 )
 from service.moderation.errors import StorageUnavailableError
 from service.settings import Settings
 from service.storage import keys
 from service.storage.connection import translate_errors
 from service.storage.durability import Guard
-
-# Writes every effect of each verdict of a batch once per comment id: a redelivered comment
-# finds `scored_at` set and changes nothing, and a moderator's decision is never overwritten.
-# KEYS come in fives per comment, ARGV in sixes after the batch's time and spam TTL.
-_APPLY_VERDICTS = """
-local now, spam_ttl = ARGV[1], tonumber(ARGV[2])
-local results = {}
-for i = 0, #KEYS / 5 - 1 do
-  local comment, queue, counters = KEYS[i*5+1], KEYS[i*5+2], KEYS[i*5+3]
-  local dead, ip = KEYS[i*5+4], KEYS[i*5+5]
-  local status, score, reasons, version, id, deliveries = unpack(ARGV, i*6+3, i*6+8)
-  if redis.call('EXISTS', comment) == 0 then
-    results[i+1] = -1
-  elseif redis.call('HEXISTS', comment, 'scored_at') == 1 then
-    results[i+1] = 0
-  else
-    redis.call('HSET', comment, 'score', score, 'reasons', reasons,
-               'model_version', version, 'scored_at', now)
-    if redis.call('HGET', comment, 'status') == 'queued' then
-      redis.call('HSET', comment, 'status', status)
-      if status == 'pending_review' then
-        redis.call('ZADD', queue, redis.call('HGET', comment, 'created_us'), id)
-      end
-    end
-    redis.call('HINCRBY', counters, 'scored_' .. status, 1)
-    if redis.call('HGET', comment, 'status') == 'spam' then
-      redis.call('EXPIRE', comment, spam_ttl)
-      if redis.call('TTL', ip) > spam_ttl then redis.call('EXPIRE', ip, spam_ttl) end
-    end
-    if deliveries ~= '0' then
-      redis.call('XADD', dead, '*', 'id', id, 'site', redis.call('HGET', comment, 'site'),
-                 'deliveries', deliveries, 'at', now)
-    end
-    results[i+1] = 1
-  end
-end
-return results
-"""
+from service.storage.verdicts import Outcome, Unscored, VerdictWriter, read_unscored
 
 _DECIDE_RETRIES = 20
 _DAY_S = 86_400
@@ -79,15 +41,6 @@ class Retention:
         return cls(settings.ip_retention_days, settings.spam_retention_days)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """A verdict for a comment; `dead_letter` counts the failed deliveries that forced it."""
-
-    comment: Comment
-    verdict: Verdict
-    dead_letter: int = 0
-
-
 class CommentStore:
     """Reads and writes comments; every multi-key write is one transaction or script."""
 
@@ -97,7 +50,7 @@ class CommentStore:
         self._redis = client
         self._guard = guard
         self._retention = retention
-        self._apply_verdicts = client.register_script(_APPLY_VERDICTS)
+        self._verdicts = VerdictWriter(client, retention.spam_days * _DAY_S)
 
     @translate_errors
     def add(self, site: str, content: NewComment, author_key: str = "") -> Comment:
@@ -140,46 +93,24 @@ class CommentStore:
         return self.get_many([comment_id])[0]
 
     @translate_errors
-    def get_many(self, comment_ids: Sequence[str], with_ip: bool = True) -> list[Comment | None]:
-        """Return the comments with these ids, None where one is missing.
-
-        The worker passes `with_ip=False`: the model never reads the IP.
-        """
+    def get_many(self, comment_ids: Sequence[str]) -> list[Comment | None]:
+        """Return the comments with these ids, None where one is missing."""
         with self._redis.pipeline(transaction=False) as pipe:
             for comment_id in comment_ids:
                 pipe.hgetall(keys.comment(comment_id))
-                if with_ip:
-                    pipe.get(keys.comment_ip(comment_id))
+                pipe.get(keys.comment_ip(comment_id))
             replies = pipe.execute()
-        if not with_ip:
-            return [_from_hash(raw) for raw in replies]
         return [_from_hash(raw, ip) for raw, ip in zip(replies[::2], replies[1::2], strict=True)]
+
+    @translate_errors
+    def unscored(self, comment_ids: Sequence[str]) -> list[Unscored | None]:
+        """What the model reads of these comments; None where one is missing or scored."""
+        return read_unscored(self._redis, comment_ids)
 
     @translate_errors
     def apply_verdicts(self, outcomes: Sequence[Outcome]) -> list[int]:
         """Write each verdict unless one is already stored; 1 written, 0 kept, -1 no comment."""
-        if not outcomes:
-            return []
-        script_keys: list[str] = []
-        args = [repr(time.time()), str(self._retention.spam_days * _DAY_S)]
-        for outcome in outcomes:
-            comment, verdict = outcome.comment, outcome.verdict
-            script_keys += [
-                keys.comment(comment.id),
-                keys.review_queue(comment.site),
-                keys.site_counters(comment.site),
-                keys.dead_letter_stream(),
-                keys.comment_ip(comment.id),
-            ]
-            args += [
-                verdict.status.value,
-                "" if verdict.score is None else repr(verdict.score),
-                json.dumps(list(verdict.reasons)),
-                verdict.model_version,
-                comment.id,
-                str(outcome.dead_letter),
-            ]
-        return [int(result) for result in self._apply_verdicts(keys=script_keys, args=args)]
+        return self._verdicts.apply(outcomes)
 
     @translate_errors
     def queue_page(

@@ -1,0 +1,137 @@
+"""The scoring workers' side of comment storage: read what the model needs, write verdicts."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import redis
+
+from service.moderation.comments import Verdict
+from service.storage import keys
+
+# Writes every effect of each verdict of a batch once per comment id: a redelivered comment
+# finds `scored_at` set and changes nothing, and a moderator's decision is never overwritten.
+# KEYS: the dead-letter stream, then fours per comment; ARGV: the batch's time and spam TTL,
+# then sixes per comment. One HMGET and one HSET per comment, counters summed per batch:
+# every write is fsynced and copied to the AOF, so fewer commands is less for Redis to do.
+_APPLY_VERDICTS = """
+local now, spam_ttl, dead = ARGV[1], tonumber(ARGV[2]), KEYS[1]
+local results, counts = {}, {}
+for i = 0, (#KEYS - 1) / 4 - 1 do
+  local comment, queue, counters, ip = unpack(KEYS, i*4+2, i*4+5)
+  local status, score, reasons, version, id, deliveries = unpack(ARGV, i*6+3, i*6+8)
+  local before, created, scored, site = unpack(
+    redis.call('HMGET', comment, 'status', 'created_us', 'scored_at', 'site'))
+  if not before then
+    results[i+1] = -1
+  elseif scored then
+    results[i+1] = 0
+  else
+    local after = before
+    if before == 'queued' then after = status end
+    redis.call('HSET', comment, 'score', score, 'reasons', reasons,
+               'model_version', version, 'scored_at', now, 'status', after)
+    if before == 'queued' and status == 'pending_review' then
+      redis.call('ZADD', queue, created, id)
+    end
+    counts[counters] = counts[counters] or {}
+    counts[counters][status] = (counts[counters][status] or 0) + 1
+    if after == 'spam' then
+      redis.call('EXPIRE', comment, spam_ttl)
+      if redis.call('TTL', ip) > spam_ttl then redis.call('EXPIRE', ip, spam_ttl) end
+    end
+    if deliveries ~= '0' then
+      redis.call('XADD', dead, '*', 'id', id, 'site', site, 'deliveries', deliveries, 'at', now)
+    end
+    results[i+1] = 1
+  end
+end
+for counters, by_status in pairs(counts) do
+  for status, n in pairs(by_status) do
+    redis.call('HINCRBY', counters, 'scored_' .. status, n)
+  end
+end
+return results
+"""
+
+#: The hash fields a worker reads: where the comment belongs and what the model sees.
+_FIELDS = ("site", "scored_at", "name", "email", "url", "body")
+
+
+@dataclass(frozen=True, slots=True)
+class Unscored:
+    """A stored comment still waiting for its verdict, as much of it as scoring needs."""
+
+    id: str
+    site: str
+    name: str
+    email: str
+    url: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A verdict for a comment; `dead_letter` counts the failed deliveries that forced it."""
+
+    comment: Unscored
+    verdict: Verdict
+    dead_letter: int = 0
+
+
+def read_unscored(client: redis.Redis, comment_ids: Sequence[str]) -> list[Unscored | None]:
+    """The comments with these ids, None where one is missing or already scored."""
+    with client.pipeline(transaction=False) as pipe:
+        for comment_id in comment_ids:
+            pipe.hmget(keys.comment(comment_id), _FIELDS)
+        replies = pipe.execute()
+    return [_unscored(cid, raw) for cid, raw in zip(comment_ids, replies, strict=True)]
+
+
+def _unscored(comment_id: str, raw: list[bytes | None]) -> Unscored | None:
+    site, scored_at, name, email, url, body = raw
+    if site is None or scored_at is not None:
+        return None
+    return Unscored(
+        comment_id,
+        site.decode(),
+        (name or b"").decode(),
+        (email or b"").decode(),
+        (url or b"").decode(),
+        (body or b"").decode(),
+    )
+
+
+class VerdictWriter:
+    """Writes a batch of verdicts with one script call."""
+
+    def __init__(self, client: redis.Redis, spam_ttl_s: int) -> None:
+        self._script = client.register_script(_APPLY_VERDICTS)
+        self._spam_ttl_s = spam_ttl_s
+
+    def apply(self, outcomes: Sequence[Outcome]) -> list[int]:
+        """Write each verdict unless one is already stored; 1 written, 0 kept, -1 no comment."""
+        if not outcomes:
+            return []
+        script_keys = [keys.dead_letter_stream()]
+        args = [repr(time.time()), str(self._spam_ttl_s)]
+        for outcome in outcomes:
+            comment, verdict = outcome.comment, outcome.verdict
+            script_keys += [
+                keys.comment(comment.id),
+                keys.review_queue(comment.site),
+                keys.site_counters(comment.site),
+                keys.comment_ip(comment.id),
+            ]
+            args += [
+                verdict.status.value,
+                "" if verdict.score is None else repr(verdict.score),
+                json.dumps(list(verdict.reasons)),
+                verdict.model_version,
+                comment.id,
+                str(outcome.dead_letter),
+            ]
+        return [int(result) for result in self._script(keys=script_keys, args=args)]
