@@ -92,7 +92,15 @@ class Worker:
             except StorageUnavailableError as exc:
                 log.warning("event=worker.storage_unavailable error=%r", str(exc))
                 time.sleep(_STORAGE_RETRY_S)
+        self._flush_acks()
         return handled
+
+    def _flush_acks(self) -> None:
+        try:
+            self.stream.flush()
+        except StorageUnavailableError as exc:
+            # Their verdicts are written: delivered again, they are acked without a change.
+            log.warning("event=worker.ack_failed error=%r", str(exc))
 
     def _use_new_model(self) -> None:
         loaded = self._watch.poll() if self._watch else None
