@@ -7,7 +7,7 @@ import json
 from flask import Response
 
 from service.api import schemas
-from service.api.context import caller, ip_bucket, keyed_blueprint, services
+from service.api.context import caller, keyed_blueprint, services
 from service.moderation.comments import Comment, NewComment
 
 blp = keyed_blueprint(
@@ -26,7 +26,7 @@ _COMMENT_IN = schemas.CommentIn()
 def submit(content: NewComment) -> Response:
     """Accept a comment for moderation; 202 means it is durably stored."""
     wired, principal = services(), caller()
-    wired.limits.submission(principal.site, ip_bucket(content.ip))
+    wired.limits.submission(principal.site, content.ip)
     comment = wired.moderation.submit(principal, content)
     # Two known strings need no schema dump and no jsonify; CommentAccepted documents them.
     body = json.dumps({"id": comment.id, "status": comment.status.value})

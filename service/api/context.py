@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
 from flask import current_app, g, request
@@ -49,16 +48,6 @@ def authenticate() -> None:
             client_address(request.remote_addr or "", forwarded, wired.trusted_proxies)
         )
         raise
-
-
-def ip_bucket(reader_ip: str) -> str:
-    """The rate-limit bucket of a reader: the IPv4 address, or the IPv6 /64 one home holds."""
-    if not reader_ip:
-        return ""
-    ip = ipaddress.ip_address(reader_ip)  # validated by the schema
-    if ip.version == 6:
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
 
 
 def require_json() -> None:

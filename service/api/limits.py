@@ -46,8 +46,9 @@ class RateLimits:
 
     def submission(self, site: str, reader_ip: str) -> None:
         """Count a comment from `reader_ip` at `site`; raise RateLimited past either limit."""
-        if reader_ip:
-            self._hit(self._per_ip, "comments from this commenter", "ip", site, reader_ip)
+        if reader_ip and self._per_ip:  # the bucket costs an address parse: only if counted
+            bucket = ip_bucket(reader_ip)
+            self._hit(self._per_ip, "comments from this commenter", "ip", site, bucket)
         self._hit(self._per_site, "comments from this site", "site", site)
 
     def auth_failure(self, caller: str) -> None:
@@ -64,6 +65,14 @@ class RateLimits:
             raise
         except Exception as exc:  # noqa: BLE001 - an outage is answered by the write, as 503
             log.warning("event=ratelimit.unavailable error=%s", type(exc).__name__)
+
+
+def ip_bucket(reader_ip: str) -> str:
+    """The rate-limit bucket of a reader: the IPv4 address, or the IPv6 /64 one home holds."""
+    ip = ipaddress.ip_address(reader_ip)  # validated by the schema
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def _parse(spec: str | None) -> list[limits.RateLimitItem]:

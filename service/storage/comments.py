@@ -79,7 +79,7 @@ class CommentStore:
         return comments
 
     def _write_new(self, pipe: redis.client.Pipeline, comment: Comment) -> None:
-        pipe.hset(keys.comment(comment.id), mapping=_to_hash(comment))
+        pipe.execute_command("HSET", keys.comment(comment.id), *_hash_args(comment))
         if comment.content.ip:
             ttl = self._retention.ip_days * _DAY_S
             pipe.set(keys.comment_ip(comment.id), comment.content.ip, ex=ttl)
@@ -207,24 +207,31 @@ def _write_decision(pipe: redis.client.Pipeline, before: Comment, after: Comment
     )
 
 
-def _to_hash(comment: Comment) -> dict[str, str]:
+def _hash_args(comment: Comment) -> list[str]:
+    """HSET's field-value list; optional fields left empty are not stored (read back as "")."""
     content = comment.content
-    return {
-        "id": comment.id,
-        "site": comment.site,
-        "created_us": str(round(comment.created_at * 1e6)),
-        "status": comment.status.value,
-        "author_key": comment.author_key,
-        "thread": content.thread,
-        "name": content.author.name,
-        "email": content.author.email,
-        "url": content.author.url,
-        "body": content.body,
-        "user_agent": content.user_agent,
-        "referrer": content.referrer,
-        "parent_id": content.parent_id,
-        "lang": content.lang,
-    }
+    args = [
+        "id", comment.id,
+        "site", comment.site,
+        "created_us", str(round(comment.created_at * 1e6)),
+        "status", comment.status.value,
+        "name", content.author.name,
+        "email", content.author.email,
+        "body", content.body,
+    ]  # fmt: skip
+    optional = (
+        ("author_key", comment.author_key),
+        ("thread", content.thread),
+        ("url", content.author.url),
+        ("user_agent", content.user_agent),
+        ("referrer", content.referrer),
+        ("parent_id", content.parent_id),
+        ("lang", content.lang),
+    )
+    for field, value in optional:
+        if value:
+            args += (field, value)
+    return args
 
 
 def _from_hash(raw: dict[bytes, bytes], ip: bytes | None = None) -> Comment | None:
