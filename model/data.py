@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from service.model_file import file_sha256
 from service.scoring import ScoringInput
 
 
@@ -44,5 +44,5 @@ def describe_file(path: Path, examples: list[Example]) -> dict[str, object]:
         "rows": len(examples),
         "spam": spam,
         "ham": len(examples) - spam,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "sha256": file_sha256(path.read_bytes()),
     }

@@ -37,11 +37,13 @@ from service.model_file import (
     verify_model_file,
     write_card,
 )
+from service.settings import DEFAULT_MODEL_PATH
 
 if TYPE_CHECKING:  # numpy, scikit-learn and skops load only in processes that score
     from sklearn.pipeline import Pipeline
 
 __all__ = [
+    "DEFAULT_MODEL_PATH",
     "CHAR_STEP",
     "CLASSIFIER_STEP",
     "FEATURES_STEP",
@@ -62,9 +64,6 @@ __all__ = [
     "write_card",
 ]
 
-DEFAULT_MODEL_PATH = (
-    Path(__file__).resolve().parents[1] / "model" / "artifacts" / "modq-model.skops"
-)
 MAX_REASONS = 5
 MIN_REASON_WEIGHT = 0.05  # log-odds; below this a feature is noise, not a reason
 
