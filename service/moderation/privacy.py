@@ -13,4 +13,4 @@ def author_key(pepper: bytes, site: str, email: str) -> str:
     without the pepper, and the same reader gets unrelated keys on different sites.
     """
     message = f"{site}\x00{email.strip().casefold()}".encode()
-    return hmac.new(pepper, message, hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(pepper, message, hashlib.sha256).hex()[:32]
