@@ -47,11 +47,14 @@ def calibrated(pipeline: Pipeline, slope: float, intercept: float) -> Pipeline:
 
 def _word_ngrams() -> TfidfVectorizer:
     # A vocabulary (not hashing) so that scores can be explained by the words behind them.
+    # min_df 3, not 2: n-grams seen in only two comments are mostly one spammer's repeats or
+    # one video's topic; dropping them gave T2 0.905 against 0.898 (Psy ham auto-rejected
+    # 2.3 % -> 1.7 %), T1 and S1 equal, and a smaller vocabulary.
     return TfidfVectorizer(
         lowercase=False,  # documents are already casefolded; typed tokens stay upper case
         token_pattern=WORD_TOKEN_PATTERN,
         ngram_range=(1, 3),
-        min_df=2,
+        min_df=3,
         max_features=60_000,
         sublinear_tf=True,
     )
