@@ -11,9 +11,11 @@ import redis as redis_lib
 from flask.testing import FlaskClient
 
 from service import worker
+from service.moderation.errors import StorageUnavailableError
 from service.settings import Settings
 from service.storage import keys as rkeys
 from service.storage.streams import IntakeStream
+from service.storage.verdicts import Outcome
 from tests.conftest import Keys
 from tests.factories import (
     HAM,
@@ -136,3 +138,32 @@ def test_stop_finishes_and_returns(settings: Settings, redis: redis_lib.Redis) -
     thread.join(10)
 
     assert not thread.is_alive()
+
+
+def test_a_failed_verdict_write_leaves_its_batch_pending_until_written(
+    client: FlaskClient,
+    keys: Keys,
+    settings: Settings,
+    redis: redis_lib.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    site = keys.site("news")
+    ids = _post(client, site, [HAM, SPAM, "a third comment"])
+    w = worker.build(dataclasses.replace(settings, reclaim_idle_ms=1), redis)
+    write = w.store.apply_verdicts
+    calls: list[int] = []
+
+    def fails_first(outcomes: Sequence[Outcome]) -> list[int]:
+        calls.append(len(outcomes))
+        if len(calls) == 1:  # runs in the writer thread, while the next batch is read
+            raise StorageUnavailableError("Redis went away mid-write")
+        return write(outcomes)
+
+    monkeypatch.setattr(w.store, "apply_verdicts", fails_first)
+    w.run(burst=True)
+
+    assert calls[0] == 3 and len(calls) >= 2, "the same comments were written again"
+    assert all(client.get(f"/v1/comments/{i}", headers=site).json["score"] is not None for i in ids)
+    assert scored_total(redis, "news") == 3
+    assert pending(redis) == 0
+    assert redis.xlen(rkeys.dead_letter_stream()) == 0
