@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,12 +34,15 @@ class Load:
 
 @dataclass(frozen=True)
 class Shape:
-    """How wrk loads every app: threads, connections, seconds."""
+    """How wrk loads every app: threads, connections, seconds per round, rounds."""
 
     threads: int = 2
     connections: int = 32
-    seconds: int = 15
+    seconds: int = 5
     warmup_s: int = 3
+    # The apps take turns, round after round: on a shared machine a burst of someone else's
+    # work then lands on both, and the median of the rounds' ratios is the figure.
+    rounds: int = 3
 
 
 def wrk(
@@ -70,8 +74,7 @@ def wrk(
 
 
 def measure(app: str, url: str, bodies: Path, shape: Shape, token: str, rate: float = 0) -> Load:
-    """Warm up, then one measured run; only 202s count towards the rate."""
-    wrk(url, bodies, shape, shape.warmup_s, token, rate)
+    """One measured run of `shape.seconds`; only 202s count towards the rate."""
     raw = wrk(url, bodies, shape, shape.seconds, token, rate)
     return Load(
         app=app,
@@ -147,18 +150,54 @@ def write_bodies(path: Path, bodies: list[bytes]) -> Path:
 
 
 def run(tmp: Path, bodies: Path, shape: Shape) -> dict[str, object]:
-    """Peak of each app, then each at 70 % of the reference's peak; RSS of modq's API."""
+    """Peak of each app, then each at 70 % of the reference's peak; RSS of modq's API.
+
+    Every figure is the median over `shape.rounds` rounds in which the apps take turns.
+    """
     with reference_app(tmp) as ref_url, modq_app(tmp) as modq_app_:
-        modq_url, key = modq_app_.url, modq_app_.key
-        ref = measure("reference", ref_url, bodies, shape, "")
-        modq = measure("modq", modq_url, bodies, shape, key)
-        rate = 0.7 * ref.per_s
-        ref_70 = measure("reference", ref_url, bodies, shape, "", rate)
-        modq_70 = measure("modq", modq_url, bodies, shape, key, rate)
+        apps = [("reference", ref_url, ""), ("modq", modq_app_.url, modq_app_.key)]
+        for _, url, token in apps:
+            wrk(url, bodies, shape, shape.warmup_s, token)
+        peak = _rounds(apps, bodies, shape)
+        rate = 0.7 * statistics.median(ref.per_s for ref, _ in peak)
+        at_70 = _rounds(apps, bodies, shape, rate)
         api_rss = procs.api_rss_mb(modq_app_.pid)
+    ratios = [modq.per_s / ref.per_s if ref.per_s else 0.0 for ref, modq in peak]
     return {
-        "peak": [asdict(ref), asdict(modq)],
-        "at_70": [asdict(ref_70), asdict(modq_70)],
-        "ratio": modq.per_s / ref.per_s if ref.per_s else 0.0,
+        "peak": [asdict(_median(loads)) for loads in zip(*peak, strict=True)],
+        "at_70": [asdict(_median(loads)) for loads in zip(*at_70, strict=True)],
+        "ratio": statistics.median(ratios),
+        "ratios": ratios,
+        "rounds": {
+            "peak": [[asdict(x) for x in r] for r in peak],
+            "at_70": [[asdict(x) for x in r] for r in at_70],
+        },
         "api_rss_mb": api_rss,
     }
+
+
+def _rounds(
+    apps: list[tuple[str, str, str]], bodies: Path, shape: Shape, rate: float = 0
+) -> list[list[Load]]:
+    return [
+        [measure(app, url, bodies, shape, token, rate) for app, url, token in apps]
+        for _ in range(shape.rounds)
+    ]
+
+
+def _median(loads: tuple[Load, ...]) -> Load:
+    """One app's rounds as one Load: the median of each figure."""
+
+    def med(field: str) -> float:
+        return float(statistics.median(getattr(load, field) for load in loads))
+
+    return Load(
+        app=loads[0].app,
+        target_rate=loads[0].target_rate,
+        per_s=med("per_s"),
+        p50_ms=med("p50_ms"),
+        p99_ms=med("p99_ms"),
+        p999_ms=med("p999_ms"),
+        non_202=sum(load.non_202 for load in loads),
+        socket_errors=sum(load.socket_errors for load in loads),
+    )

@@ -34,7 +34,13 @@ def test_bench_table_renders_from_a_result() -> None:
     }
     drain = {"per_s": 10.0, "worker_rss_mb": 1.0, "redis_bytes_per_comment": 1.0}
     result = {
-        "ingest": {"peak": [load, load], "at_70": [load, load], "ratio": 1.0, "api_rss_mb": 1.0},
+        "ingest": {
+            "peak": [load, load],
+            "at_70": [load, load],
+            "ratio": 1.0,
+            "ratios": [0.9, 1.0, 1.1],
+            "api_rss_mb": 1.0,
+        },
         "e2e": {
             "steps": [
                 {
@@ -54,4 +60,5 @@ def test_bench_table_renders_from_a_result() -> None:
             "modq": {"single_per_s": 1.0, "batch_per_s": 2.0},
         },
     }
-    assert "| modq / reference throughput | 1.00 |" in report.table(result)
+    table = report.table(result)
+    assert "| modq / reference throughput, median of rounds | 1.00 (0.90, 1.00, 1.10) |" in table
