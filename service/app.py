@@ -87,6 +87,8 @@ def _start_timer() -> None:
 def _log_request(response: Response) -> Response:
     # Every answer is data, never a page to sniff: a comment's "<script>" stays text.
     response.headers["X-Content-Type-Options"] = "nosniff"
+    if not log.isEnabledFor(logging.INFO):
+        return response
     elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
     # The route's pattern, not the path: a path is client text and could carry anything.
     route = request.url_rule.rule if request.url_rule else "unmatched"

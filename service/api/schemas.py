@@ -14,7 +14,6 @@ from marshmallow import (
     ValidationError,
     fields,
     post_load,
-    pre_load,
     validate,
     validates_schema,
 )
@@ -109,15 +108,16 @@ class CommentIn(Schema):
     parent_id = Text(32, load_default="", validate=_pattern(_COMMENT_ID, "a modq comment id"))
     lang = Text(35, load_default="", validate=_pattern(_LANG, "a language tag like 'az'"))
 
-    @pre_load
-    def refuse_server_fields(self, data: Any, **_: Any) -> Any:
-        if isinstance(data, dict):
-            sent = [name for name in SERVER_FIELDS if name in data]
-            if sent:
-                raise ValidationError(
-                    {name: ["is set by modq; clients may not send it"] for name in sent}
-                )
-        return data
+    def handle_error(self, error: ValidationError, data: Any, **_: Any) -> None:
+        """Say why a server field is refused; undeclared fields are already errors (RAISE).
+
+        Only failed loads come here, so the check costs a valid comment nothing.
+        """
+        messages = error.messages
+        if isinstance(messages, dict):
+            for name in SERVER_FIELDS:
+                if name in messages:
+                    messages[name] = ["is set by modq; clients may not send it"]
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> NewComment:
