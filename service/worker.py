@@ -8,7 +8,6 @@ import signal
 import socket
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
 import redis
@@ -75,11 +74,6 @@ class Worker:
         self._stopping = False
         self._recovered = False
         self._last_reclaim = 0.0
-        # One batch's verdicts are written while the next batch is read and scored: Redis
-        # runs the script and fsyncs while this process does the model's work. Its entries
-        # are acknowledged only once the write has returned (`_settle`).
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verdicts")
-        self._in_flight: tuple[Future[list[int]], list[str]] | None = None
 
     def stop(self) -> None:
         """Finish the batch in hand, then return from `run`."""
@@ -92,32 +86,20 @@ class Worker:
             self._use_new_model()
             try:
                 batch = self._next_batch()
-                if not batch:
-                    self._settle()  # idle: finish the last write before waiting for more
-                    if burst:
-                        break
+                if not batch and burst:
+                    break
                 handled += self._handle(batch)
             except StorageUnavailableError as exc:
                 log.warning("event=worker.storage_unavailable error=%r", str(exc))
                 time.sleep(_STORAGE_RETRY_S)
-        self._finish()
+        self._flush_acks()
         return handled
 
-    def _settle(self) -> None:
-        """Wait for the verdicts in flight; once they are stored, their entries may be acked."""
-        if self._in_flight is None:
-            return
-        write, entry_ids = self._in_flight
-        self._in_flight = None
-        write.result()  # a failed write raises here; its entries stay pending, to be reclaimed
-        self.stream.ack(entry_ids)
-
-    def _finish(self) -> None:
+    def _flush_acks(self) -> None:
         try:
-            self._settle()
             self.stream.flush()
         except StorageUnavailableError as exc:
-            # Unacked entries are delivered again: stored verdicts are not written twice.
+            # Their verdicts are written: delivered again, they are acked without a change.
             log.warning("event=worker.ack_failed error=%r", str(exc))
 
     def _use_new_model(self) -> None:
@@ -157,9 +139,8 @@ class Worker:
             for (_, c), score in zip(live, scores, strict=True)
             if score is not None
         ] + [Outcome(c, self._unscorable(), dead_letter=d.deliveries) for d, c in dead]
-        self._settle()
-        write = self._writer.submit(self.store.apply_verdicts, results)
-        self._in_flight = (write, [d.entry_id for d in deliveries if d.entry_id not in retry])
+        self.store.apply_verdicts(results)
+        self.stream.ack([d.entry_id for d in deliveries if d.entry_id not in retry])
         log.info(
             "event=batch.scored n=%d scored=%d retry=%d dead=%d ms=%.1f",
             len(deliveries),

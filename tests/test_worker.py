@@ -155,7 +155,7 @@ def test_a_failed_verdict_write_leaves_its_batch_pending_until_written(
 
     def fails_first(outcomes: Sequence[Outcome]) -> list[int]:
         calls.append(len(outcomes))
-        if len(calls) == 1:  # runs in the writer thread, while the next batch is read
+        if len(calls) == 1:
             raise StorageUnavailableError("Redis went away mid-write")
         return write(outcomes)
 
