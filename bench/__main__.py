@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp_name)
         bodies = corpus.bodies(50_000, texts)
         body_file = ingest.write_bodies(tmp / "bodies.txt", bodies)
-        shape = ingest.Shape(seconds=2 if quick else 5, warmup_s=2 if quick else 3)
+        shape = ingest.Shape(seconds=2 if quick else 4, warmup_s=2 if quick else 3)
         results["ingest"] = ingest.run(tmp, body_file, shape)
         rates = [50, 150, 600, 900, 1200] if not quick else [100, 600]
         results["e2e"] = e2e.run(tmp, bodies, rates, 5 if quick else 15, 300, 10 if quick else 60)

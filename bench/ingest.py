@@ -38,11 +38,11 @@ class Shape:
 
     threads: int = 2
     connections: int = 32
-    seconds: int = 5
+    seconds: int = 4
     warmup_s: int = 3
     # The apps take turns, round after round: on a shared machine a burst of someone else's
     # work then lands on both, and the median of the rounds' ratios is the figure.
-    rounds: int = 3
+    rounds: int = 5
 
 
 def wrk(
