@@ -14,6 +14,7 @@ import skops.io
 from service.features import normalize
 from service.scoring import (
     DEFAULT_MODEL_PATH,
+    SMALL_BATCH,
     TRUSTED_TYPES,
     ModelIntegrityError,
     Scorer,
@@ -179,3 +180,46 @@ def test_fast_scoring_path_equals_the_pipelines_own_predict_proba(scorer: Scorer
     expected = pipeline.predict_proba([to_document(item) for item in batch])[:, 1]
     got = [s.probability for s in scorer.score(batch)]
     assert got == pytest.approx(list(expected), abs=1e-9)
+
+
+VARIED = [
+    SPAM,
+    HAM,
+    ScoringInput("WIN a FREE iPhone!!! txt WIN to 80082"),
+    ScoringInput(""),
+    ScoringInput("Пишите в личку @promo_bot, заработок от 5000 ₽ в день: t.me/earnfast"),
+    ScoringInput("مقال رائع، شكراً للكاتب على هذا التحليل الدقيق"),
+    ScoringInput("ارسل رسالة الى 0501234567 للحصول على خصم 50% www.offer-now.com"),
+    ScoringInput("Çox maraqlı yazıdır, təşəkkür edirəm! İzmir və Bakı haqqında"),
+    ScoringInput("ｆｒｅｅ　ｍｏｎｅｙ 💰💰💰 cliсk hеrе", author_name="BestDealsEverOnline"),
+    ScoringInput(
+        "Great point about the budget.", "Anna", "anna@example.org", "https://anna.example"
+    ),
+    ScoringInput("aaaaaaa!!!! " * 30),
+    ScoringInput("<a href='http://spam.example/x'>cheap pills</a><br>buy now"),
+]
+
+
+def test_one_by_one_and_large_batches_score_alike(scorer: Scorer) -> None:
+    # Up to SMALL_BATCH comments are scored in plain Python, larger batches by scikit-learn.
+    items = [
+        ScoringInput(f"{item.body} {n}", item.author_name, item.author_email, item.author_url)
+        for n in range(3)
+        for item in VARIED
+    ]
+    assert len(items) > SMALL_BATCH
+    batch = scorer.score(items)
+    alone = [scorer.score([item])[0] for item in items]
+
+    assert [s.probability for s in alone] == pytest.approx(
+        [s.probability for s in batch], abs=1e-12
+    )
+    assert [s.reasons for s in alone] == [s.reasons for s in batch]
+    assert any(s.reasons for s in alone) and any(not s.reasons for s in alone)
+
+
+def test_one_comment_scores_as_the_pipelines_own_predict_proba(scorer: Scorer) -> None:
+    pipeline = skops.io.load(DEFAULT_MODEL_PATH, trusted=TRUSTED_TYPES)
+    expected = pipeline.predict_proba([to_document(item) for item in VARIED])[:, 1]
+    alone = [scorer.score([item])[0].probability for item in VARIED]
+    assert alone == pytest.approx(list(expected), abs=1e-9)
