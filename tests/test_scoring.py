@@ -223,3 +223,16 @@ def test_one_comment_scores_as_the_pipelines_own_predict_proba(scorer: Scorer) -
     expected = pipeline.predict_proba([to_document(item) for item in VARIED])[:, 1]
     alone = [scorer.score([item])[0].probability for item in VARIED]
     assert alone == pytest.approx(list(expected), abs=1e-9)
+
+
+def test_plain_python_path_only_takes_the_shapes_it_reproduces() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from model.pipeline import build_pipeline
+    from service.linear_text import LinearText
+
+    words, chars = (step for _, step in build_pipeline().steps[0][1].transformer_list)
+    assert LinearText.handles(words, chars)
+    assert not LinearText.handles(TfidfVectorizer(binary=True), chars)
+    assert not LinearText.handles(TfidfVectorizer(norm="l1"), chars)
+    assert not LinearText.handles(words, TfidfVectorizer())
