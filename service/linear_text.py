@@ -1,6 +1,6 @@
 """The model's text features and margin, computed per comment from its fitted parts.
 
-scikit-learn's transforms cost about 0.7 ms per call whatever the batch holds (checks,
+scikit-learn's transforms cost about 0.7 ms each per call whatever the batch holds (checks,
 sparse matrices, a pipeline per block), which is most of the time of scoring one comment.
 This module reads the same fitted vocabulary, idf weights, hashing and coefficients and
 does the same arithmetic in plain Python, a comment at a time: the saved file stays stock

@@ -70,7 +70,7 @@ __all__ = [
 MAX_REASONS = 5
 MIN_REASON_WEIGHT = 0.05  # log-odds; below this a feature is noise, not a reason
 # Up to this many comments are scored one by one in plain Python (about 0.13 ms each);
-# scikit-learn's transforms cost about 1.4 ms per call, then 0.07 ms per comment.
+# scikit-learn's two transforms cost about 1.4 ms per batch, then 0.07 ms per comment.
 SMALL_BATCH = 16
 
 
