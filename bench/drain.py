@@ -33,11 +33,7 @@ def fill(client: redis.Redis, count: int, texts: list[corpus.Text]) -> None:
     store = CommentStore(client)
     for start in range(0, count, _CHUNK):
         contents = [_content(texts, n) for n in range(start, min(count, start + _CHUNK))]
-        if hasattr(store, "add_many"):
-            store.add_many(SITE, contents)
-        else:  # a store without batch writes: one transaction per comment, slower to fill
-            for content in contents:
-                store.add(SITE, content)
+        store.add_many(SITE, contents)
 
 
 def _content(texts: list[corpus.Text], n: int) -> NewComment:

@@ -114,7 +114,11 @@ def _fold_mixed_word(match: re.Match[str]) -> str:
 
 def has_mixed_script(text: str) -> bool:
     """Tell whether one word mixes Latin with Cyrillic/Greek letters (homoglyph trick)."""
-    text = unicodedata.normalize("NFKC", text)
+    return _has_mixed_word(unicodedata.normalize("NFKC", text))
+
+
+def _has_mixed_word(text: str) -> bool:
+    # `text` is already NFKC: the writing signals normalise the body once for all checks.
     if not (_LATIN.search(text) and _CYRILLIC_GREEK.search(text)):
         return False
     return any(_is_mixed(word) for word in _WORD.findall(text))
@@ -233,7 +237,7 @@ def _shape_signals(text: str, letters: int, upper: int) -> list[str]:
 
 def _unicode_signals(body: str, text: str) -> list[str]:
     signals = []
-    if has_mixed_script(text):
+    if _has_mixed_word(text):
         signals.append("sig_mixed_script")
     if _INVISIBLE_RE.search(body):
         signals.append("sig_hidden_chars")
