@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -151,7 +152,10 @@ def _browser_missing() -> str:
     return ""
 
 
-needs_browser = pytest.mark.skipif(bool(_browser_missing()), reason=_browser_missing())
+# Skipped on a developer's machine without Chromium, never under CI: there they must run.
+needs_browser = pytest.mark.skipif(
+    bool(_browser_missing()) and not os.environ.get("CI"), reason=_browser_missing()
+)
 
 
 @pytest.fixture(scope="module")
