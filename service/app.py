@@ -50,7 +50,8 @@ def create_app(settings: Settings | None = None, client: redis.Redis | None = No
         api.register_blueprint(blueprint)
     app.register_blueprint(review.blp)  # a page, not an API operation: kept out of OpenAPI
     errors.register(app)
-    app.before_request(_start_timer)
+    if log.isEnabledFor(logging.INFO):  # the timer only feeds the request log line
+        app.before_request(_start_timer)
     app.after_request(_log_request)
     return app
 
