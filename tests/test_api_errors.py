@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
 import pytest
 import redis as redis_lib
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import Keys
@@ -255,3 +257,23 @@ def test_script_in_a_body_comes_back_as_inert_json(client: FlaskClient, keys: Ke
         assert response.headers["X-Content-Type-Options"] == "nosniff"
     review = client.get(f"/v1/moderation/comments/{comment_id}", headers=keys.moderator("news"))
     assert review.json["body"] == body
+
+
+def test_every_view_and_hook_is_synchronous(app: Flask) -> None:
+    # create_app's Flask skips ensure_sync's coroutine check: an async view would then be
+    # returned as an un-awaited coroutine, so there must be none.
+    hooks = [
+        *app.view_functions.values(),
+        *(f for funcs in app.before_request_funcs.values() for f in funcs),
+        *(f for funcs in app.after_request_funcs.values() for f in funcs),
+        *(f for funcs in app.teardown_request_funcs.values() for f in funcs),
+        *app.teardown_appcontext_funcs,
+        *(
+            handler
+            for by_code in app.error_handler_spec.values()
+            for by_class in by_code.values()
+            for handler in by_class.values()
+        ),
+    ]
+    assert len(hooks) > 10
+    assert not [f for f in hooks if inspect.iscoroutinefunction(f)]
