@@ -25,6 +25,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+# One decoder for every body: json.loads with a hook builds a new one per call.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+
+
 def loads_strict(raw: bytes) -> Any:
     """Parse a JSON body, refusing what parsers disagree on: duplicate keys, deep nesting."""
     try:
@@ -32,7 +36,7 @@ def loads_strict(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise BadRequest("the body is not valid UTF-8") from None
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
+        return _DECODER.decode(text)
     except DuplicateKeyError as exc:
         raise BadRequest(str(exc)) from None
     except RecursionError:
