@@ -24,6 +24,22 @@ def test_submit_answers_202_once_comment_is_in_redis(
     assert [fields[b"id"].decode() for _, fields in entries] == [comment_id]
 
 
+def test_a_redis_that_forgot_the_store_script_still_stores_the_comment(
+    client: FlaskClient, keys: Keys, redis: redis_lib.Redis
+) -> None:
+    site = keys.site("news")
+    client.post("/v1/comments", json=comment_body(), headers=site)
+    redis.script_flush()  # what a restarted Redis without the script looks like
+
+    response = client.post("/v1/comments", json=comment_body(body="after a flush"), headers=site)
+
+    assert response.status_code == 202
+    stored = redis.hgetall(rkeys.comment(response.json["id"]))
+    assert stored[b"body"] == b"after a flush"
+    assert stored[b"site"] == b"news" and stored[b"status"] == b"queued"
+    assert redis.xlen(rkeys.intake_stream()) == 2
+
+
 def test_status_of_a_queued_comment_has_no_email(client: FlaskClient, keys: Keys) -> None:
     site = keys.site("news")
     comment_id = client.post("/v1/comments", json=comment_body(), headers=site).json["id"]
