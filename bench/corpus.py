@@ -14,6 +14,7 @@ _FILLER = (
     "I read the whole article twice and I still think the council should publish the numbers "
     "before the vote, because nobody can judge a budget they have not seen."
 )
+_SPAM = "Earn $500 a day from home!!! Visit http://bit.ly/cash{n} or call +1 555 010 {n:04d} NOW"
 #: What a comment body is padded to, so the JSON document is about 500 bytes.
 _TARGET_JSON_BYTES = 500
 #: Longer texts are cut, so no request is far from the target size.
@@ -36,8 +37,9 @@ def load_texts(data_dir: Path = DATA_DIR, limit: int = 20_000, seed: int = 6) ->
             for row in csv.DictReader(handle):
                 if row.get("text", "").strip() and row.get("label") in ("0", "1"):
                     texts.append(Text(row["text"].strip(), int(row["label"])))
-    if not texts:
-        texts = [Text(f"{_FILLER} ({n})", 0) for n in range(1000)]
+    if not texts:  # a clone without ../shared/data: ham and spam of our own, a quarter spam
+        texts = [Text(f"{_FILLER} ({n})", 0) for n in range(750)]
+        texts += [Text(_SPAM.format(n=n), 1) for n in range(250)]
     random.Random(seed).shuffle(texts)
     return texts[:limit]
 

@@ -62,3 +62,17 @@ def test_bench_table_renders_from_a_result() -> None:
     }
     table = report.table(result)
     assert "| modq / reference throughput, median of rounds | 1.00 (0.90, 1.00, 1.10) |" in table
+
+
+def test_without_the_shared_data_the_peer_split_has_both_classes(tmp_path: Path) -> None:
+    # A clone outside the workplace has no ../shared/data: the bench falls back to texts
+    # of its own, and the peer comparison must still have something of each class to test.
+    from bench import corpus, peer
+
+    texts = corpus.load_texts(tmp_path)
+    train, test = peer.split(texts)
+
+    assert len(train) == 800 and len(test) == 200
+    assert {t.label for t in train} == {0, 1} and {t.label for t in test} == {0, 1}
+    real = [corpus.Text(str(n), n % 2) for n in range(20_000)]
+    assert [len(part) for part in peer.split(real)] == [8000, 2000]
