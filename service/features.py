@@ -44,7 +44,6 @@ _CONFUSABLES = str.maketrans(
 )  # fmt: skip
 _LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 _CYRILLIC_GREEK = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]")
-_WORD = re.compile(r"\S+")
 # A whole word holding both a Latin and a Cyrillic/Greek letter: found by the regex engine,
 # so only such words reach Python (a callback for every word cost 3 us a comment).
 _MIXED_WORD = re.compile(

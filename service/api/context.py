@@ -72,5 +72,5 @@ def _before_keyed_request() -> None:
     # One hook, not two, and one look-up of each context object: every attribute read
     # through Flask's proxies costs a look-up of its own.
     real = request._get_current_object()  # type: ignore[attr-defined]
-    authenticate(real, current_app.extensions["modq"])
+    authenticate(real, services())
     require_json(real)

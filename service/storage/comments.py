@@ -20,7 +20,7 @@ from service.moderation.comments import (
 from service.moderation.errors import StorageUnavailableError
 from service.settings import Settings
 from service.storage import keys
-from service.storage.connection import translate_errors
+from service.storage.connection import run_script, translate_errors
 from service.storage.durability import Guard
 from service.storage.verdicts import Outcome, Unscored, VerdictWriter, read_unscored
 
@@ -118,12 +118,7 @@ class CommentStore:
             ]
             args.append(comment.content.ip or "")
             args += fields
-        try:  # EVALSHA straight: redis-py's Script.__call__ re-imports and re-tuples per call
-            self._redis.execute_command(
-                "EVALSHA", self._add.sha, len(script_keys), *script_keys, *args
-            )
-        except redis.exceptions.NoScriptError:  # a restarted Redis: load it again
-            self._add(keys=script_keys, args=args)
+        run_script(self._redis, self._add, script_keys, args)
         return comments
 
     @translate_errors

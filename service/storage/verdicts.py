@@ -11,6 +11,7 @@ import redis
 
 from service.moderation.comments import Verdict
 from service.storage import keys
+from service.storage.connection import run_script
 
 # Writes every effect of each verdict of a batch once per comment id: a redelivered comment
 # finds `scored_at` set and changes nothing, and a moderator's decision is never overwritten.
@@ -109,6 +110,7 @@ class VerdictWriter:
     """Writes a batch of verdicts with one script call."""
 
     def __init__(self, client: redis.Redis, spam_ttl_s: int) -> None:
+        self._redis = client
         self._script = client.register_script(_APPLY_VERDICTS)
         self._spam_ttl_s = spam_ttl_s
 
@@ -134,4 +136,5 @@ class VerdictWriter:
                 comment.id,
                 str(outcome.dead_letter),
             ]
-        return [int(result) for result in self._script(keys=script_keys, args=args)]
+        results = run_script(self._redis, self._script, script_keys, args)
+        return [int(result) for result in results]
