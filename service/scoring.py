@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from service import features
+from service import features, learning
 from service.features import (
     DOMAIN_PREFIX,
     EMAIL,
@@ -43,6 +43,7 @@ from service.settings import DEFAULT_MODEL_PATH
 if TYPE_CHECKING:  # numpy, scikit-learn and skops load only in processes that score
     from sklearn.pipeline import Pipeline
 
+    from service.learning import SiteModel
     from service.linear_text import LinearText, WordRow
 
 __all__ = [
@@ -142,19 +143,35 @@ class Scorer:
         except Exception as exc:  # skops raises many kinds; to the service they mean one thing
             raise ModelIntegrityError(f"cannot load {model_path.name}: {exc}") from exc
 
-    def score(self, items: Sequence[ScoringInput]) -> list[Score]:
-        """Score a batch; each result depends only on its own input."""
+    def score(
+        self, items: Sequence[ScoringInput], learned: Sequence[SiteModel | None] = ()
+    ) -> list[Score]:
+        """Score a batch; each result depends only on its own input and its site's model.
+
+        `learned` pairs each item with what its site's moderators taught (or None): its
+        log-odds are added to the shipped model's, and its words join the reasons.
+        """
         if not items:
             return []
         docs = [to_document(item) for item in items]
         margins, rows = self._margins(docs)
         scores = []
-        for margin, row, doc in zip(margins, rows, docs, strict=True):
+        for n, (margin, row, doc) in enumerate(zip(margins, rows, docs, strict=True)):
+            site = learned[n] if learned else None
+            taught: list[tuple[str, float]] = []
+            if site is not None and site.weights:
+                found = learning.features(doc, self._tokenize)
+                margin += site.margin(found)
+                taught = list(site.terms(found))
             p = _sigmoid(margin)
             # Comments published unseen need no reasons; skipping them keeps the hot path short.
-            reasons = self._reasons(row, doc) if p >= self.card.approve_below else ()
+            reasons = self._reasons(row, doc, taught) if p >= self.card.approve_below else ()
             scores.append(Score(p, reasons))
         return scores
+
+    def features(self, item: ScoringInput) -> learning.Features:
+        """What a site's learned model reads of a comment."""
+        return learning.features(to_document(item), self._tokenize)
 
     def _margins(self, docs: list[str]) -> tuple[list[float], list[WordRow]]:
         """Each document's log-odds and word features, by the cheaper path for the batch."""
@@ -179,15 +196,22 @@ class Scorer:
         rows = [WordRow(words.indices[a:b], words.data[a:b]) for a, b in spans]
         return margins.tolist(), rows
 
-    def _reasons(self, row: WordRow, doc: str) -> tuple[str, ...]:
+    def _reasons(
+        self, row: WordRow, doc: str, taught: Sequence[tuple[str, float]] = ()
+    ) -> tuple[str, ...]:
         import numpy as np
 
         # A linear model's log-odds split exactly into weight x value per feature.
         columns = np.asarray(row.columns, dtype=np.intp)
         weights = np.asarray(row.values, dtype=np.float64) * self._word_coef[columns]
-        order = np.argsort(-weights, kind="stable")
-        ranked = [self._word_names[columns[i]] for i in order if weights[i] >= MIN_REASON_WEIGHT]
-        ranked = [t for t in ranked if t not in self._filler and len(t) >= 2]
+        terms = [(self._word_names[c], float(w)) for c, w in zip(columns, weights, strict=True)]
+        terms += taught
+        terms.sort(key=lambda term: -term[1])  # stable: the shipped model's terms first on ties
+        ranked = [
+            t
+            for t, weight in terms
+            if weight >= MIN_REASON_WEIGHT and t not in self._filler and len(t) >= 2
+        ]
         return pick_reasons(ranked, " ".join(self._tokenize(doc)))
 
 
@@ -236,8 +260,7 @@ def describe_token(term: str) -> str | None:
         return _TOKEN_TEXT[term]
     if term.startswith(DOMAIN_PREFIX):
         return f"link to {term.removeprefix(DOMAIN_PREFIX)}"
-    if term.startswith(EMAIL_DOMAIN_PREFIX):
-        return f"author e-mail at {term.removeprefix(EMAIL_DOMAIN_PREFIX)}"
+    # The e-mail's domain may weigh in the score, but reasons reach sites: it never shows.
     return None if term.startswith(_TOKEN_STARTS) else f'"{term}"'
 
 

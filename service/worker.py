@@ -13,15 +13,17 @@ from typing import Protocol
 import redis
 
 from service import model_watch
+from service.learning import Features, SiteModel
 from service.model_watch import ModelWatch
-from service.moderation.comments import Verdict
+from service.moderation.comments import Decision, Verdict
 from service.moderation.errors import StorageUnavailableError
 from service.moderation.policy import UNSCORABLE, Thresholds
 from service.scoring import Score, ScoringInput
 from service.settings import Settings
 from service.storage.comments import CommentStore, Retention
 from service.storage.connection import connect
-from service.storage.streams import Delivery, IntakeStream
+from service.storage.learned import LearnedStore
+from service.storage.streams import DecisionFeed, Delivery, IntakeStream
 from service.storage.verdicts import Outcome, Unscored
 
 log = logging.getLogger("modq.worker")
@@ -33,10 +35,23 @@ UNSCORABLE_REASON = "could not be scored; held for a moderator"
 _STORAGE_RETRY_S = 1.0
 
 
+#: What a decision teaches: approved is ham, spam is spam. "reject" (off-topic, abusive)
+#: says nothing about spam, so it teaches nothing.
+LABELS = {Decision.APPROVE.value: 0, Decision.SPAM.value: 1}
+
+#: Decisions learned per step, and how often a busy worker stops scoring to learn.
+_LEARN_BATCH = 64
+_LEARN_EVERY_S = 0.5
+
+
 class BatchScorer(Protocol):
     """Anything that scores a batch of comments, like `service.scoring.Scorer`."""
 
-    def score(self, items: Sequence[ScoringInput]) -> list[Score]: ...
+    def score(
+        self, items: Sequence[ScoringInput], learned: Sequence[SiteModel | None] = ()
+    ) -> list[Score]: ...
+
+    def features(self, item: ScoringInput) -> Features: ...
 
 
 def consumer_name(name: str | None = None) -> str:
@@ -60,6 +75,8 @@ class Worker:
         reclaim_idle_ms: int = 30_000,
         max_deliveries: int = 5,
         watch: ModelWatch | None = None,
+        learned: LearnedStore | None = None,
+        decisions: DecisionFeed | None = None,
     ) -> None:
         self.store = store
         self.stream = stream
@@ -71,6 +88,9 @@ class Worker:
         self._reclaim_idle_ms = reclaim_idle_ms
         self._max_deliveries = max_deliveries
         self._watch = watch
+        self.learned = learned
+        self.decisions = decisions
+        self._last_learn = 0.0
         self._stopping = False
         self._recovered = False
         self._last_reclaim = 0.0
@@ -85,8 +105,9 @@ class Worker:
         while not self._stopping and (max_items is None or handled < max_items):
             self._use_new_model()
             try:
+                learned = self._learn(wait=not burst)
                 batch = self._next_batch()
-                if not batch and burst:
+                if not batch and burst and not learned:
                     break
                 handled += self._handle(batch)
             except StorageUnavailableError as exc:
@@ -156,17 +177,50 @@ class Worker:
         inputs = [scoring_input(c) for c in comments]
         if not inputs:
             return []
+        models = self.learned.models(c.site for c in comments) if self.learned else {}
+        learned = [models.get(c.site) for c in comments] if models else []
         try:
-            return list(self.scorer.score(inputs))
+            return list(self.scorer.score(inputs, learned))
         except Exception:  # noqa: BLE001 - one bad comment must not sink its batch
-            return [self._score_one(item) for item in inputs]
+            return [
+                self._score_one(item, models.get(c.site))
+                for item, c in zip(inputs, comments, strict=True)
+            ]
 
-    def _score_one(self, item: ScoringInput) -> Score | None:
+    def _score_one(self, item: ScoringInput, learned: SiteModel | None) -> Score | None:
         try:
-            return self.scorer.score([item])[0]
+            return self.scorer.score([item], [learned])[0]
         except Exception as exc:  # noqa: BLE001 - retried, then held for review, never lost
             log.error("event=comment.score_failed error=%s", type(exc).__name__)
             return None
+
+    def _learn(self, wait: bool = True) -> int:
+        """Learn from moderators' new decisions (with `wait`, at most every _LEARN_EVERY_S)."""
+        now = time.monotonic()
+        if self.learned is None or self.decisions is None:
+            return 0
+        if wait and now - self._last_learn < _LEARN_EVERY_S:
+            return 0
+        self._last_learn = now
+        entries = self.decisions.read(_LEARN_BATCH)
+        if not entries:
+            return 0
+        texts = self.store.texts([e.comment_id for e in entries])
+        taught: dict[str, int] = {}
+        for entry, comment in zip(entries, texts, strict=True):
+            label = LABELS.get(entry.decision)
+            # An erased comment (or expired spam) is gone: its decision cannot teach.
+            if comment is None or label is None:
+                continue
+            item = scoring_input(comment)
+            model = self.learned.model(comment.site)
+            probability = self.scorer.score([item], [model])[0].probability
+            changes = model.step(self.scorer.features(item), label, probability)
+            self.learned.add(comment.site, changes, 1)
+            taught[comment.site] = taught.get(comment.site, 0) + 1
+        self.decisions.ack([e.entry_id for e in entries])
+        log.info("event=decisions.learned n=%d learned=%d", len(entries), sum(taught.values()))
+        return len(entries)
 
     def _verdict(self, score: Score) -> Verdict:
         status = self.thresholds.status_for(score.probability)
@@ -195,6 +249,8 @@ def build(settings: Settings, client: redis.Redis, name: str | None = None) -> W
         reclaim_idle_ms=settings.reclaim_idle_ms,
         max_deliveries=settings.max_deliveries,
         watch=model_watch.ModelWatch(settings),
+        learned=LearnedStore(client),
+        decisions=DecisionFeed(client, consumer_name(name)),
     )
 
 

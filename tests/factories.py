@@ -7,6 +7,7 @@ from typing import Any
 
 import redis
 
+from service.learning import Features, SiteModel
 from service.scoring import Score, ScoringInput
 from service.storage import keys as rkeys
 from service.storage.streams import IntakeStream
@@ -37,10 +38,15 @@ class FailingScorer:
         self.real = real
         self.marker = marker
 
-    def score(self, items: Sequence[ScoringInput]) -> list[Score]:
+    def score(
+        self, items: Sequence[ScoringInput], learned: Sequence[SiteModel | None] = ()
+    ) -> list[Score]:
         if any(self.marker in item.body for item in items):
             raise RuntimeError("the model cannot score this")
-        return self.real.score(items)
+        return self.real.score(items, learned)
+
+    def features(self, item: ScoringInput) -> Features:
+        return self.real.features(item)
 
 
 class CrashAtAck(IntakeStream):

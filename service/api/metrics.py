@@ -51,6 +51,14 @@ class RedisCollector:
                 family.add_metric([site, label], value)
         yield scored
         yield decided
+        learned = CounterMetricFamily(
+            "modq_decisions_learned",
+            "Moderator decisions the site's learned model has taken in.",
+            labels=["site"],
+        )
+        for site, count in sorted(s.learned.items()):
+            learned.add_metric([site], count)
+        yield learned
         info = GaugeMetricFamily(
             "modq_model_info", "The model the API checked.", labels=["version"]
         )

@@ -22,7 +22,13 @@ from service.settings import Settings
 from service.storage import keys
 from service.storage.connection import run_script, translate_errors
 from service.storage.durability import Guard
-from service.storage.verdicts import Outcome, Unscored, VerdictWriter, read_unscored
+from service.storage.verdicts import (
+    Outcome,
+    Unscored,
+    VerdictWriter,
+    read_texts,
+    read_unscored,
+)
 
 _DECIDE_RETRIES = 20
 _DAY_S = 86_400
@@ -140,6 +146,11 @@ class CommentStore:
     def unscored(self, comment_ids: Sequence[str]) -> list[Unscored | None]:
         """What the model reads of these comments; None where one is missing or scored."""
         return read_unscored(self._redis, comment_ids)
+
+    @translate_errors
+    def texts(self, comment_ids: Sequence[str]) -> list[Unscored | None]:
+        """What the model reads of these comments, scored or not; None where one is gone."""
+        return read_texts(self._redis, comment_ids)
 
     @translate_errors
     def apply_verdicts(self, outcomes: Sequence[Outcome]) -> list[int]:

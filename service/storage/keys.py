@@ -5,6 +5,9 @@ PREFIX = "modq"
 #: Consumer group of the scoring workers on the intake stream.
 SCORERS_GROUP = "scorers"
 
+#: Consumer group of the workers learning from the decisions stream.
+LEARNERS_GROUP = "learners"
+
 
 def intake_stream() -> str:
     """Stream of comment ids waiting to be scored."""
@@ -44,6 +47,21 @@ def review_queue(site: str) -> str:
 def decisions_stream() -> str:
     """Append-only log of every moderator decision, for learning and audit."""
     return f"{PREFIX}:decisions"
+
+
+def learned_weights(site: str) -> str:
+    """Hash of what a site's decisions taught: feature bucket -> weight (log-odds)."""
+    return f"{PREFIX}:learned:{site}:weights"
+
+
+def learned_squares(site: str) -> str:
+    """Hash of feature bucket -> sum of squared gradients, for the learning step size."""
+    return f"{PREFIX}:learned:{site}:squares"
+
+
+def learned_versions() -> str:
+    """Hash of site -> how many decisions its learned weights hold, to notice changes."""
+    return f"{PREFIX}:learned"
 
 
 def site_counters(site: str) -> str:

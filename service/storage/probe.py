@@ -19,6 +19,7 @@ class Stats:
     pending: int
     queues: dict[str, int] = field(default_factory=dict)
     counters: dict[str, dict[str, int]] = field(default_factory=dict)
+    learned: dict[str, int] = field(default_factory=dict)
 
 
 class Probe:
@@ -67,7 +68,8 @@ def read_stats(client: redis.Redis) -> Stats:
         }
         for key in client.scan_iter(match=keys.site_counters("*"), count=500)
     }
-    return Stats(backlog, pending, queues, counters)
+    learned = {k.decode(): int(v) for k, v in client.hgetall(keys.learned_versions()).items()}
+    return Stats(backlog, pending, queues, counters, learned)
 
 
 def _site(key: bytes, prefix: str) -> str:

@@ -1,7 +1,8 @@
-"""The intake stream read by a consumer group: at-least-once delivery to scoring workers."""
+"""Streams read by consumer groups: the intake (to score) and the decisions (to learn from)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,11 +33,7 @@ class IntakeStream:
     @translate_errors
     def ensure_group(self) -> None:
         """Create the stream and the consumer group if they do not exist yet."""
-        try:
-            self._redis.xgroup_create(self._stream, keys.SCORERS_GROUP, id="0", mkstream=True)
-        except redis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        _ensure_group(self._redis, self._stream, keys.SCORERS_GROUP)
 
     @translate_errors
     def own_pending(self, count: int) -> list[Delivery]:
@@ -118,6 +115,82 @@ class IntakeStream:
             keys.SCORERS_GROUP, self.consumer, {self._stream: start}, count=count, block=block_ms
         )
         return _deliveries(reply) if reply else []
+
+
+@dataclass(frozen=True)
+class DecisionEntry:
+    """A moderator's decision as the learners read it from the decisions stream."""
+
+    entry_id: str
+    comment_id: str
+    site: str
+    decision: str
+
+
+class DecisionFeed:
+    """A worker's view of the decisions stream under the learners' consumer group.
+
+    The stream is the audit log too, so entries are acknowledged, never deleted. Each
+    decision is learned by one worker; what a stopped worker held goes to another.
+    """
+
+    def __init__(self, client: redis.Redis, consumer: str, reclaim_idle_ms: int = 60_000) -> None:
+        self._redis = client
+        self.consumer = consumer
+        self._stream = keys.decisions_stream()
+        self._reclaim_idle_ms = reclaim_idle_ms
+        self._started = False
+        self._last_reclaim = time.monotonic()
+
+    @translate_errors
+    def read(self, count: int) -> list[DecisionEntry]:
+        """Decisions to learn, without waiting: held ones first, then stale, then new."""
+        if not self._started:
+            _ensure_group(self._redis, self._stream, keys.LEARNERS_GROUP)
+            self._started = True
+            held = self._read("0", count)
+            if held:
+                return held
+        now = time.monotonic()
+        if now - self._last_reclaim >= self._reclaim_idle_ms / 2000:
+            self._last_reclaim = now
+            idle = self._reclaim_idle_ms
+            stale = self._redis.xautoclaim(
+                self._stream, keys.LEARNERS_GROUP, self.consumer, idle, "0-0", count
+            )[1]
+            if stale:
+                return [_decision(entry_id, fields) for entry_id, fields in stale if fields]
+        return self._read(">", count)
+
+    @translate_errors
+    def ack(self, entry_ids: list[str]) -> None:
+        """Mark decisions learned (or not learnable); they stay in the stream."""
+        if entry_ids:
+            self._redis.xack(self._stream, keys.LEARNERS_GROUP, *entry_ids)
+
+    def _read(self, start: str, count: int) -> list[DecisionEntry]:
+        reply = self._redis.xreadgroup(
+            keys.LEARNERS_GROUP, self.consumer, {self._stream: start}, count=count
+        )
+        entries = reply[0][1] if reply else []
+        return [_decision(entry_id, fields) for entry_id, fields in entries if fields]
+
+
+def _decision(entry_id: bytes, fields: dict[bytes, bytes]) -> DecisionEntry:
+    return DecisionEntry(
+        entry_id.decode(),
+        fields[b"id"].decode(),
+        fields[b"site"].decode(),
+        fields[b"decision"].decode(),
+    )
+
+
+def _ensure_group(client: redis.Redis, stream: str, group: str) -> None:
+    try:
+        client.xgroup_create(stream, group, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
 
 
 def _order(entry_id: str) -> tuple[int, int]:

@@ -85,16 +85,25 @@ class Outcome:
 
 def read_unscored(client: redis.Redis, comment_ids: Sequence[str]) -> list[Unscored | None]:
     """The comments with these ids, None where one is missing or already scored."""
+    return _read(client, comment_ids, scored=False)
+
+
+def read_texts(client: redis.Redis, comment_ids: Sequence[str]) -> list[Unscored | None]:
+    """What the model reads of these comments, scored or not; None where one is gone."""
+    return _read(client, comment_ids, scored=True)
+
+
+def _read(client: redis.Redis, comment_ids: Sequence[str], scored: bool) -> list[Unscored | None]:
     with client.pipeline(transaction=False) as pipe:
         for comment_id in comment_ids:
             pipe.hmget(keys.comment(comment_id), _FIELDS)
         replies = pipe.execute()
-    return [_unscored(cid, raw) for cid, raw in zip(comment_ids, replies, strict=True)]
+    return [_unscored(cid, raw, scored) for cid, raw in zip(comment_ids, replies, strict=True)]
 
 
-def _unscored(comment_id: str, raw: list[bytes | None]) -> Unscored | None:
+def _unscored(comment_id: str, raw: list[bytes | None], scored: bool) -> Unscored | None:
     site, scored_at, name, email, url, body = raw
-    if site is None or scored_at is not None:
+    if site is None or (scored_at is not None and not scored):
         return None
     return Unscored(
         comment_id,

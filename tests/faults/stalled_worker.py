@@ -15,7 +15,7 @@ from service.storage.connection import connect
 class Hang:
     """A scorer that never returns."""
 
-    def score(self, items: Sequence[ScoringInput]) -> list[Score]:
+    def score(self, items: Sequence[ScoringInput], learned: Sequence[object] = ()) -> list[Score]:
         print(f"holding {len(items)}", flush=True)
         time.sleep(3600)
         return []

@@ -1,0 +1,92 @@
+"""Each site's learned weights in Redis, and a worker's cached copy of them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+
+import redis
+
+from service.learning import SiteModel
+from service.storage import keys
+from service.storage.connection import translate_errors
+
+#: How often a worker asks whether another worker taught a site something new.
+REFRESH_S = 2.0
+
+
+class LearnedStore:
+    """Reads and adds to sites' learned weights; keeps the ones in use in memory.
+
+    Every decision learned bumps the site's version; a worker reloads a site only when its
+    version moved, and asks at most every `refresh_s`. A site nobody decided on costs one
+    field lookup per `refresh_s`, and scores exactly as the shipped model.
+    """
+
+    def __init__(self, client: redis.Redis, refresh_s: float = REFRESH_S) -> None:
+        self._redis = client
+        self._refresh_s = refresh_s
+        self._cache: dict[str, tuple[int, SiteModel]] = {}
+        self._checked: dict[str, float] = {}
+
+    @translate_errors
+    def models(self, sites: Iterable[str]) -> dict[str, SiteModel]:
+        """The learned model of each of these sites that has one."""
+        wanted = set(sites)
+        now = time.monotonic()
+        due = sorted(s for s in wanted if now - self._checked.get(s, -1e9) >= self._refresh_s)
+        if due:
+            versions = self._redis.hmget(keys.learned_versions(), due)
+            for site, raw in zip(due, versions, strict=True):
+                self._checked[site] = now
+                self._refresh(site, int(raw or 0))
+        return {site: self._cache[site][1] for site in wanted if site in self._cache}
+
+    def model(self, site: str) -> SiteModel:
+        """The site's learned model to take steps on: the current one, or a new, empty one."""
+        found = self.models([site]).get(site)
+        if found is None:
+            found = SiteModel()
+            self._cache[site] = (0, found)
+        return found
+
+    @translate_errors
+    def add(self, site: str, changes: Mapping[int, tuple[float, float]], decisions: int) -> None:
+        """Add learned changes to a site's stored weights, in one transaction."""
+        with self._redis.pipeline(transaction=True) as pipe:
+            for bucket, (weight, square) in changes.items():
+                pipe.hincrbyfloat(keys.learned_weights(site), str(bucket), weight)
+                pipe.hincrbyfloat(keys.learned_squares(site), str(bucket), square)
+            pipe.hincrby(keys.learned_versions(), site, decisions)
+            version = int(pipe.execute()[-1])
+        cached = self._cache.get(site)
+        if cached is not None and cached[0] == version - decisions:
+            # Nobody else wrote in between: the copy that took these steps is current.
+            self._cache[site] = (version, cached[1])
+
+    @translate_errors
+    def forget(self, site: str) -> bool:
+        """Delete what a site's decisions taught; return whether there was anything."""
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(keys.learned_weights(site), keys.learned_squares(site))
+            pipe.hdel(keys.learned_versions(), site)
+            deleted = pipe.execute()
+        self._cache.pop(site, None)
+        self._checked.pop(site, None)
+        return bool(deleted[0])
+
+    def _refresh(self, site: str, version: int) -> None:
+        if version == 0:
+            self._cache.pop(site, None)
+        elif site not in self._cache or self._cache[site][0] != version:
+            self._cache[site] = (version, self._load(site))
+
+    def _load(self, site: str) -> SiteModel:
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(keys.learned_weights(site))
+            pipe.hgetall(keys.learned_squares(site))
+            weights, squares = pipe.execute()
+        return SiteModel(
+            {int(k): float(v) for k, v in weights.items()},
+            {int(k): float(v) for k, v in squares.items()},
+        )
