@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.quality import protocols, speed, systems, targets
+from bench.quality import online, protocols, speed, systems, targets
 from bench.quality.protocols import Split
 from bench.quality.table import Row, markdown, mean_row, measure
 from model.data import read_examples
@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\nZero-shot rows: {args.model.name}, version {verify_model_file(args.model).version}"
         )
+    if "online" in args.only:
+        print("\nLearning from moderators (each comment scored, then its decision learned):")
+        shipped = Scorer.load(args.model)
+        print(online.markdown([online.run(s) for s in online.streams(args.data_dir, shipped)]))
     extra = [] if args.no_speed else speed.measure(args.model, _speed_items(args.data_dir))
     print("\nTargets (modq, at its service thresholds; MCC at P(spam) >= 0.5):")
     print(targets.check(rows, extra))
@@ -42,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help="for zero-shot")
-    parser.add_argument("--only", nargs="+", default=[*TRAINED, "zero"], help="T1 T2 S1 zero")
+    parser.add_argument(
+        "--only", nargs="+", default=[*TRAINED, "zero", "online"], help="T1 T2 S1 zero online"
+    )
     parser.add_argument("--no-bogofilter", action="store_true")
     parser.add_argument("--no-speed", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")

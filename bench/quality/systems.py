@@ -12,8 +12,8 @@ from sklearn.pipeline import make_pipeline
 
 from bench.quality import bogofilter
 from model.data import Example
-from model.fit import fit_model, groups_of
-from service.scoring import Scorer, to_document
+from model.fit import Fitted, fit_model, groups_of
+from service.scoring import ModelCard, Scorer, to_document
 
 
 @dataclass(frozen=True)
@@ -28,11 +28,23 @@ class Scored:
 
 def modq(train: Sequence[Example], test: Sequence[Example]) -> Scored:
     """Fit the shipped pipeline and threshold procedure on the training rows only."""
-    docs = [to_document(e.item) for e in train]
-    labels = np.array([e.label for e in train])
-    fitted = fit_model(docs, labels, np.array([e.source for e in train]), groups_of(train))
+    fitted = trained(train)
     proba = fitted.pipeline.predict_proba([to_document(e.item) for e in test])[:, 1]
     return Scored(np.asarray(proba), fitted.approve_below, fitted.reject_above)
+
+
+def trained(train: Sequence[Example]) -> Fitted:
+    """The shipped pipeline and thresholds, fitted on these rows only."""
+    docs = [to_document(e.item) for e in train]
+    labels = np.array([e.label for e in train])
+    return fit_model(docs, labels, np.array([e.source for e in train]), groups_of(train))
+
+
+def as_scorer(fitted: Fitted, version: str) -> Scorer:
+    """The service's scorer over a model fitted here, as if loaded from its file."""
+    return Scorer(
+        fitted.pipeline, ModelCard("", version, fitted.approve_below, fitted.reject_above)
+    )
 
 
 def shipped(scorer: Scorer, test: Sequence[Example], batch: int = 256) -> Scored:
