@@ -1,4 +1,4 @@
-"""The `modq` command: serve, api, worker, keys, train, evaluate."""
+"""The `modq` command: serve, api, worker, keys, learned, train, evaluate."""
 
 from __future__ import annotations
 
@@ -149,9 +149,43 @@ def keys_rotate(key_id: str) -> None:
 def _key_store() -> Iterator[Any]:
     from service.storage.apikeys import KeyStore
 
+    with _redis() as client:
+        yield KeyStore(client)
+
+
+@main.group()
+def learned() -> None:
+    """What each site's moderators' decisions have taught its model."""
+
+
+@learned.command("list")
+def learned_list() -> None:
+    """Each site with learned weights: decisions taken in and features weighted."""
+    from service.storage.learned import LearnedStore
+
+    with _redis() as client:
+        summary = LearnedStore(client).summary()
+    for site, (decisions, features) in sorted(summary.items()):
+        click.echo(f"{site}  decisions={decisions}  features={features}")
+
+
+@learned.command("forget")
+@click.option("--site", required=True, help="The site whose learned weights to delete.")
+def learned_forget(site: str) -> None:
+    """Delete what a site's decisions taught; it scores as the shipped model again."""
+    from service.storage.learned import LearnedStore
+
+    with _redis() as client:
+        if not LearnedStore(client).forget(site):
+            raise click.ClickException(f"nothing learned for {site}")
+    click.echo(f"forgot what {site}'s decisions taught")
+
+
+@contextlib.contextmanager
+def _redis() -> Iterator[Any]:
     settings = load_settings()
     with redis_for(settings) as url:
-        yield KeyStore(connect(url, timeout_s=5))
+        yield connect(url, timeout_s=5)
 
 
 #: Labelled CSVs in the format of ../shared/data (text,label,...), one or more.

@@ -158,15 +158,17 @@ class Scorer:
         scores = []
         for n, (margin, row, doc) in enumerate(zip(margins, rows, docs, strict=True)):
             site = learned[n] if learned else None
-            taught: list[tuple[str, float]] = []
+            found = None
             if site is not None and site.weights:
                 found = learning.features(doc, self._tokenize)
                 margin += site.margin(found)
-                taught = list(site.terms(found))
             p = _sigmoid(margin)
             # Comments published unseen need no reasons; skipping them keeps the hot path short.
-            reasons = self._reasons(row, doc, taught) if p >= self.card.approve_below else ()
-            scores.append(Score(p, reasons))
+            if p < self.card.approve_below:
+                scores.append(Score(p, ()))
+                continue
+            taught = list(site.terms(found)) if site is not None and found is not None else []
+            scores.append(Score(p, self._reasons(row, doc, taught)))
         return scores
 
     def features(self, item: ScoringInput) -> learning.Features:

@@ -7,9 +7,11 @@ from collections.abc import Callable, Sequence
 
 import pytest
 import redis as redis_lib
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from service import learning, worker
+from service.cli import main
 from service.learning import BUCKETS, SiteModel
 from service.scoring import Scorer, ScoringInput
 from service.settings import Settings
@@ -57,9 +59,9 @@ def test_features_are_stable_buckets_of_unit_length() -> None:
     assert math.isclose(found.value**2 * len(found.buckets), 1.0)
     # words and word pairs keep their text, for reasons; character grams do not
     assert {"daftar", "sekarang", "daftar sekarang", "sekarang bosku"} <= {
-        text for _, text in found.terms
+        text for _, text in found.terms()
     }
-    assert len(found.buckets) > len(found.terms)
+    assert len(found.buckets) > len(list(found.terms()))
 
 
 def test_a_step_moves_the_margin_towards_the_decision_and_shrinks_with_repeats() -> None:
@@ -237,3 +239,24 @@ def test_a_feed_hands_each_decision_to_one_learner(redis: redis_lib.Redis) -> No
     assert [e.comment_id for e in first + second] == [f"c{n}" for n in range(5)]
     one.ack([e.entry_id for e in first])
     assert DecisionFeed(redis, "two").read(10) == second  # held, not acked: read again
+
+
+def test_cli_lists_and_forgets_what_a_site_learned(
+    scorer: Scorer, redis_server_url: str, redis: redis_lib.Redis
+) -> None:
+    store = LearnedStore(redis)
+    model = store.model("berita")
+    for text in GAMBLING[:3]:
+        item = ScoringInput(text)
+        changes = model.step(scorer.features(item), 1, scorer.score([item], [model])[0].probability)
+        store.add("berita", changes, 1)
+    run = CliRunner(env={"REDIS_URL": redis_server_url})
+
+    listed = run.invoke(main, ["learned", "list"])
+    assert listed.exit_code == 0
+    assert f"berita  decisions=3  features={len(model.weights)}" in listed.stdout
+
+    assert run.invoke(main, ["learned", "forget", "--site", "berita"]).exit_code == 0
+    assert not redis.exists(rkeys.learned_weights("berita"), rkeys.learned_squares("berita"))
+    again = run.invoke(main, ["learned", "forget", "--site", "berita"])
+    assert again.exit_code == 1 and "nothing learned for berita" in again.output

@@ -14,8 +14,8 @@ import numpy as np
 from bench.quality import online, protocols, speed, systems, targets
 from bench.quality.protocols import Split
 from bench.quality.table import Row, markdown, mean_row, measure
-from model.data import read_examples
-from service.scoring import DEFAULT_MODEL_PATH, Scorer, ScoringInput, verify_model_file
+from model.data import Example, read_examples
+from service.scoring import DEFAULT_MODEL_PATH, Scorer, verify_model_file
 
 REPO = Path(__file__).resolve().parents[2]
 TRAINED = ("T1", "T2", "S1")
@@ -34,9 +34,16 @@ def main(argv: list[str] | None = None) -> int:
         print("\nLearning from moderators (each comment scored, then its decision learned):")
         shipped = Scorer.load(args.model)
         print(online.markdown([online.run(s) for s in online.streams(args.data_dir, shipped)]))
-    extra = [] if args.no_speed else speed.measure(args.model, _speed_items(args.data_dir))
+    examples = _speed_examples(args.data_dir)
+    extra = [] if args.no_speed else speed.measure(args.model, [e.item for e in examples])
     print("\nTargets (modq, at its service thresholds; MCC at P(spam) >= 0.5):")
     print(targets.check(rows, extra))
+    if not args.no_speed:
+        rate, learned = speed.learned_batch_rate(args.model, examples)
+        print(
+            f"- also: batches of 256 for a site whose model learned these {len(examples):,} "
+            f"decisions ({learned:,} features): {rate:,.0f} comments/s (no target)"
+        )
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1, default=float))
     return 0
@@ -97,11 +104,11 @@ def _zero_shot_rows(args: argparse.Namespace) -> list[Row]:
     return rows
 
 
-def _speed_items(data_dir: Path) -> list[ScoringInput]:
+def _speed_examples(data_dir: Path) -> list[Example]:
     # Real comments, the shipped sets and the others, shuffled so batches are mixed.
-    items = [e.item for path in sorted(data_dir.glob("*.csv")) for e in read_examples(path)]
-    order = np.random.default_rng(0).permutation(len(items))[:8192]
-    return [items[i] for i in order]
+    rows = [e for path in sorted(data_dir.glob("*.csv")) for e in read_examples(path)]
+    order = np.random.default_rng(0).permutation(len(rows))[:8192]
+    return [rows[i] for i in order]
 
 
 if __name__ == "__main__":

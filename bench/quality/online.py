@@ -101,7 +101,7 @@ def replay(scorer: Scorer, examples: Sequence[Example], feedback: str) -> tuple[
 
 
 HEADER = (
-    "| stream | n measured | shipped alone MCC / AUC | feedback | decisions | MCC | AUC "
+    "| stream | n measured | model alone MCC / AUC | feedback | decisions | MCC | AUC "
     "| ham auto-rejected | review | spam auto-approved |"
 )
 

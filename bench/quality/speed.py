@@ -10,6 +10,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from model.data import Example
+from service.learning import SiteModel
 from service.scoring import Scorer, ScoringInput
 
 BATCH = 256
@@ -20,6 +22,8 @@ _RSS_PROBE = """
 import resource, sys
 from pathlib import Path
 import service.worker
+from model.data import Example
+from service.learning import SiteModel
 from service.scoring import Scorer, ScoringInput
 s = Scorer.load(Path(sys.argv[1]))
 s.score([ScoringInput("check out my channel http://bit.ly/x " * (i % 5 + 1)) for i in range(256)])
@@ -38,6 +42,22 @@ def measure(model_path: Path, items: Sequence[ScoringInput]) -> list[tuple[str, 
         ("model file MB", model_path.stat().st_size / 1e6, "<=", 20.0),
         ("worker RSS MB", _worker_rss_mb(model_path), "<=", 300.0),
     ]
+
+
+def learned_batch_rate(model_path: Path, examples: Sequence[Example]) -> tuple[float, int]:
+    """Batches of 256 for a site whose model learned every example: (comments/s, features)."""
+    _one_core()
+    scorer = Scorer.load(model_path)
+    site = SiteModel()
+    for e in examples:
+        site.step(scorer.features(e.item), e.label, scorer.score([e.item], [site])[0].probability)
+    items = [e.item for e in examples]
+    scorer.score(items[:BATCH], [site] * BATCH)  # warm caches before timing
+    batches = [items[i : i + BATCH] for i in range(0, len(items) - BATCH + 1, BATCH)]
+    start = time.perf_counter()
+    for batch in batches:
+        scorer.score(batch, [site] * len(batch))
+    return len(batches) * BATCH / (time.perf_counter() - start), len(site.weights)
 
 
 def _one_core() -> None:

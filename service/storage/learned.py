@@ -65,6 +65,19 @@ class LearnedStore:
             self._cache[site] = (version, cached[1])
 
     @translate_errors
+    def summary(self) -> dict[str, tuple[int, int]]:
+        """Each site with learned weights: (decisions learned, features weighted)."""
+        versions = self._redis.hgetall(keys.learned_versions())
+        with self._redis.pipeline(transaction=False) as pipe:
+            for site in versions:
+                pipe.hlen(keys.learned_weights(site.decode()))
+            sizes = pipe.execute()
+        return {
+            site.decode(): (int(version), int(size))
+            for (site, version), size in zip(versions.items(), sizes, strict=True)
+        }
+
+    @translate_errors
     def forget(self, site: str) -> bool:
         """Delete what a site's decisions taught; return whether there was anything."""
         with self._redis.pipeline(transaction=True) as pipe:
