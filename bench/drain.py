@@ -59,11 +59,35 @@ def used_memory(client: redis.Redis) -> int:
     return int(client.info("memory")["used_memory"])
 
 
-def run(workers: int, count: int, texts: list[corpus.Text], tmp: Path) -> DrainResult:
-    """Fill a fresh Redis with `count` comments, drain it with `workers` processes, measure."""
-    server = procs.start_redis(tmp / f"redis-drain-{workers}")
+def teach(client: redis.Redis, texts: list[corpus.Text], decisions: int) -> int:
+    """Give the site a learned model, as if moderators had decided `decisions` of the texts."""
+    from service.scoring import Scorer, ScoringInput
+    from service.settings import DEFAULT_MODEL_PATH
+    from service.storage.learned import LearnedStore
+
+    scorer, store = Scorer.load(DEFAULT_MODEL_PATH), LearnedStore(client)
+    model = store.model(SITE)
+    for n in range(decisions):
+        content = _content(texts, n)
+        author = content.author
+        item = ScoringInput(content.body, author.name, author.email, author.url)
+        p = scorer.score([item], [model])[0].probability
+        store.add(SITE, model.step(scorer.features(item), texts[n % len(texts)].label, p), 1)
+    return len(model.weights)
+
+
+def run(
+    workers: int, count: int, texts: list[corpus.Text], tmp: Path, decisions: int = 0
+) -> DrainResult:
+    """Fill a fresh Redis with `count` comments, drain it with `workers` processes, measure.
+
+    With `decisions`, the site first learns that many of the texts (a site in use).
+    """
+    server = procs.start_redis(tmp / f"redis-drain-{workers}-{decisions}")
     client = connect(server.url, timeout_s=30)
     try:
+        if decisions:
+            teach(client, texts, decisions)
         before = used_memory(client)
         fill(client, count, texts)
         env = procs.bench_env(server.url, tmp / "var", MODQ_BATCH_SIZE="256")

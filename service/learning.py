@@ -11,19 +11,18 @@ with a per-feature step size (AdaGrad): features seen often move less each time.
 from __future__ import annotations
 
 import math
-import re
 import zlib
-from itertools import repeat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 
-#: Hash space of the learned features (a power of two); collisions are rare at one site's
-#: vocabulary.
+#: Hash space of the learned word and word-pair features (a power of two); collisions are
+#: rare at one site's vocabulary. Character buckets follow, numbered from BUCKETS up.
 BUCKETS = 1 << 20
 #: AdaGrad's base step: 1.0 beat 0.5 and 2.0 over English, Russian, Indonesian and Arabic
 #: streams in bench/quality's online protocol (docs/model.md).
 LEARNING_RATE = 1.0
-_CHAR_GRAMS = re.compile(r"(?=(\S{4}))")
+_PAIR_MIX = 0x9E3779B1  # an odd multiplier (Knuth's golden ratio hash), so pairs spread
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,32 +31,35 @@ class Features:
 
     buckets: frozenset[int]
     value: float
-    #: The comment's words in order: its word and word-pair features, named, for reasons.
+    #: The comment's words in order, and the buckets of its words then of its word pairs.
     words: tuple[str, ...]
+    named: tuple[int, ...]
 
     def terms(self) -> Iterator[tuple[int, str]]:
-        """Each word and word-pair feature as (bucket, text)."""
-        for word in self.words:
-            yield _bucket("w " + word), word
-        for a, b in zip(self.words, self.words[1:], strict=False):
-            yield _bucket(f"p {a} {b}"), f"{a} {b}"
+        """Each word and word-pair feature as (bucket, text), for reasons."""
+        words, n = self.words, len(self.words)
+        for i, bucket in enumerate(self.named):
+            yield bucket, words[i] if i < n else f"{words[i - n]} {words[i - n + 1]}"
 
 
-def features(doc: str, tokenize: Callable[[str], list[str]]) -> Features:
-    """The document's words, word pairs and character 4-grams, hashed into BUCKETS."""
+def features(
+    doc: str, tokenize: Callable[[str], list[str]], char_buckets: Iterable[int] = ()
+) -> Features:
+    """The document's words and word pairs hashed into BUCKETS, then its character buckets.
+
+    `char_buckets` are the shipped model's own hashed character 4-grams of the document,
+    which scoring has already computed: they enter above BUCKETS, at no extra cost.
+    """
     words = tokenize(doc)
-    names = ["w " + w for w in words]
-    names += [f"p {a} {b}" for a, b in zip(words, words[1:], strict=False)]
-    names += ["c " + gram for gram in _CHAR_GRAMS.findall(doc)]
+    # crc32: stable across processes (unlike hash()) and a C call. A pair's bucket mixes its
+    # words' hashes, so no pair's text is built unless it becomes a reason.
     crc, mask = zlib.crc32, BUCKETS - 1
-    buckets = frozenset([crc(name.encode()) & mask for name in names])
+    hashes = [crc(word.encode()) for word in words]
+    pairs = [(a * _PAIR_MIX) ^ b for a, b in zip(hashes, hashes[1:], strict=False)]
+    named = tuple([h & mask for h in hashes] + [(h >> 11) & mask for h in pairs])
+    buckets = frozenset(named).union([BUCKETS + c for c in char_buckets])
     value = 1.0 / math.sqrt(len(buckets)) if buckets else 0.0
-    return Features(buckets, value, tuple(words))
-
-
-def _bucket(name: str) -> int:
-    # crc32: stable across processes (unlike hash()) and a C call, so cheap per feature.
-    return zlib.crc32(name.encode()) & (BUCKETS - 1)
+    return Features(buckets, value, tuple(words), named)
 
 
 @dataclass
@@ -75,7 +77,7 @@ class SiteModel:
     def terms(self, f: Features) -> Iterable[tuple[str, float]]:
         """Each word or word pair of the comment with the log-odds it adds here."""
         get = self.weights.get
-        return ((text, f.value * w) for b, text in f.terms() if (w := get(b, 0.0)))
+        return ((text, f.value * w) for b, text in f.terms() if (w := get(b)))
 
     def step(self, f: Features, label: int, probability: float) -> dict[int, tuple[float, float]]:
         """Learn one decision on a comment scored `probability`; return the changes made.

@@ -24,11 +24,13 @@ _INT32_MIN = -(2**31)
 
 
 @dataclass(frozen=True)
-class WordRow:
-    """One comment's word features: sorted vocabulary columns and their tf-idf values."""
+class FeatureRow:
+    """One comment's features: sorted word columns, their tf-idf values, its char buckets."""
 
     columns: Sequence[int]
     values: Sequence[float]
+    #: The hashed character-gram buckets it hits (read by a site's learned model).
+    chars: Sequence[int] = ()
 
 
 class LinearText:
@@ -67,14 +69,15 @@ class LinearText:
             and not hashing.alternate_sign
         )
 
-    def score(self, doc: str) -> tuple[float, WordRow]:
-        """Return the margin (log-odds) of one document and its word features."""
+    def score(self, doc: str) -> tuple[float, FeatureRow]:
+        """Return the margin (log-odds) of one document and its features."""
         row = self.word_row(doc)
         words = zip(row.columns, row.values, strict=True)
         margin = self._intercept + sum(self._word_coef[c] * v for c, v in words)
-        return margin + self._char_margin(doc), row
+        char_margin, buckets = self._char_margin(doc)
+        return margin + char_margin, FeatureRow(row.columns, row.values, buckets)
 
-    def word_row(self, doc: str) -> WordRow:
+    def word_row(self, doc: str) -> FeatureRow:
         """The document's word tf-idf row, l2-normalised, columns in ascending order."""
         counts = Counter(
             column
@@ -83,15 +86,16 @@ class LinearText:
         )
         columns = sorted(counts)
         values = [(1.0 + math.log(counts[c])) * self._word_idf[c] for c in columns]
-        return WordRow(columns, _l2(values))
+        return FeatureRow(columns, _l2(values))
 
-    def _char_margin(self, doc: str) -> float:
+    def _char_margin(self, doc: str) -> tuple[float, list[int]]:
         counts = Counter(self._bucket(gram) for gram in self._analyze_chars(doc))
-        if not counts:
-            return 0.0
         buckets = list(counts)
+        if not buckets:
+            return 0.0, buckets
         values = _l2([(1.0 + math.log(counts[b])) * self._char_idf[b] for b in buckets])
-        return float(sum(self._char_coef[b] * v for b, v in zip(buckets, values, strict=True)))
+        margin = sum(self._char_coef[b] * v for b, v in zip(buckets, values, strict=True))
+        return float(margin), buckets
 
     def _bucket(self, gram: str) -> int:
         # FeatureHasher's rule: signed MurmurHash3 of the UTF-8 bytes, seed 0, |h| mod n.

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from service import features, learning
 from service.features import (
@@ -44,7 +45,7 @@ if TYPE_CHECKING:  # numpy, scikit-learn and skops load only in processes that s
     from sklearn.pipeline import Pipeline
 
     from service.learning import SiteModel
-    from service.linear_text import LinearText, WordRow
+    from service.linear_text import FeatureRow, LinearText
 
 __all__ = [
     "DEFAULT_MODEL_PATH",
@@ -154,13 +155,13 @@ class Scorer:
         if not items:
             return []
         docs = [to_document(item) for item in items]
-        margins, rows = self._margins(docs)
+        margins, rows = self._margins(docs, any(m is not None and m.weights for m in learned))
         scores = []
         for n, (margin, row, doc) in enumerate(zip(margins, rows, docs, strict=True)):
             site = learned[n] if learned else None
             found = None
             if site is not None and site.weights:
-                found = learning.features(doc, self._tokenize)
+                found = learning.features(doc, self._tokenize, row.chars)
                 margin += site.margin(found)
             p = _sigmoid(margin)
             # Comments published unseen need no reasons; skipping them keeps the hot path short.
@@ -173,20 +174,30 @@ class Scorer:
 
     def features(self, item: ScoringInput) -> learning.Features:
         """What a site's learned model reads of a comment."""
-        return learning.features(to_document(item), self._tokenize)
+        doc = to_document(item)
+        row = self._margins([doc], with_chars=True)[1][0]
+        return learning.features(doc, self._tokenize, row.chars)
 
-    def _margins(self, docs: list[str]) -> tuple[list[float], list[WordRow]]:
-        """Each document's log-odds and word features, by the cheaper path for the batch."""
+    def _margins(
+        self, docs: list[str], with_chars: bool = False
+    ) -> tuple[list[float], list[FeatureRow]]:
+        """Each document's log-odds and features, by the cheaper path for the batch.
+
+        The character buckets come with the features only `with_chars` (the plain path has
+        them anyway); they are for sites with a learned model.
+        """
         if self._linear is not None and len(docs) <= SMALL_BATCH:
             scored = [self._linear.score(doc) for doc in docs]
             return [margin for margin, _ in scored], [row for _, row in scored]
-        return self._batch_margins(docs)
+        return self._batch_margins(docs, with_chars)
 
-    def _batch_margins(self, docs: list[str]) -> tuple[list[float], list[WordRow]]:
+    def _batch_margins(
+        self, docs: list[str], with_chars: bool = False
+    ) -> tuple[list[float], list[FeatureRow]]:
         import scipy.sparse
         from sklearn import config_context
 
-        from service.linear_text import WordRow
+        from service.linear_text import FeatureRow
 
         # The union's blocks in order, called directly: FeatureUnion would start joblib.
         with config_context(assume_finite=True, skip_parameter_validation=True):
@@ -195,11 +206,15 @@ class Scorer:
         margins = matrix @ self._coef + self._intercept
         words = blocks[0].tocsr()
         spans = zip(words.indptr[:-1], words.indptr[1:], strict=True)
-        rows = [WordRow(words.indices[a:b], words.data[a:b]) for a, b in spans]
+        chars = _bucket_rows(blocks[1].tocsr()) if with_chars else repeat(())
+        rows = [
+            FeatureRow(words.indices[a:b], words.data[a:b], buckets)
+            for (a, b), buckets in zip(spans, chars, strict=False)
+        ]
         return margins.tolist(), rows
 
     def _reasons(
-        self, row: WordRow, doc: str, taught: Sequence[tuple[str, float]] = ()
+        self, row: FeatureRow, doc: str, taught: Sequence[tuple[str, float]] = ()
     ) -> tuple[str, ...]:
         import numpy as np
 
@@ -215,6 +230,12 @@ class Scorer:
             if weight >= MIN_REASON_WEIGHT and t not in self._filler and len(t) >= 2
         ]
         return pick_reasons(ranked, " ".join(self._tokenize(doc)))
+
+
+def _bucket_rows(matrix: Any) -> list[list[int]]:
+    """The column indices of each row of a CSR matrix, as lists of ints."""
+    columns, bounds = matrix.indices.tolist(), matrix.indptr.tolist()
+    return [columns[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 def _sigmoid(margin: float) -> float:

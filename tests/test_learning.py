@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from service import learning, worker
 from service.cli import main
 from service.learning import BUCKETS, SiteModel
-from service.scoring import Scorer, ScoringInput
+from service.scoring import SMALL_BATCH, Scorer, ScoringInput
 from service.settings import Settings
 from service.storage import keys as rkeys
 from service.storage.learned import LearnedStore
@@ -52,16 +52,34 @@ def _tokenize(doc: str) -> list[str]:
 
 
 def test_features_are_stable_buckets_of_unit_length() -> None:
-    found = learning.features("daftar sekarang bosku", _tokenize)
+    found = learning.features("daftar sekarang bosku", _tokenize, [3, 7])
 
-    assert found == learning.features("daftar sekarang bosku", _tokenize)
-    assert all(0 <= b < BUCKETS for b in found.buckets)
+    assert found == learning.features("daftar sekarang bosku", _tokenize, [3, 7])
+    words = {b for b in found.buckets if b < BUCKETS}
+    assert len(words) == 5 and found.buckets - words == {BUCKETS + 3, BUCKETS + 7}
     assert math.isclose(found.value**2 * len(found.buckets), 1.0)
-    # words and word pairs keep their text, for reasons; character grams do not
-    assert {"daftar", "sekarang", "daftar sekarang", "sekarang bosku"} <= {
-        text for _, text in found.terms()
+    # words and word pairs keep their text, for reasons; character buckets have none
+    assert {text for _, text in found.terms()} == {
+        "daftar",
+        "sekarang",
+        "bosku",
+        "daftar sekarang",
+        "sekarang bosku",
     }
-    assert len(found.buckets) > len(list(found.terms()))
+
+
+def test_a_learned_site_scores_alike_in_small_and_large_batches(scorer: Scorer) -> None:
+    model = SiteModel()
+    _teach(scorer, model, GAMBLING, 1)
+    _teach(scorer, model, ORDINARY, 0)
+    items = [ScoringInput(text) for text in [*GAMBLING, *ORDINARY, NEW_GAMBLING, NEW_ORDINARY]]
+    assert len(items) > SMALL_BATCH  # the batch goes through scikit-learn, one by one not
+
+    together = scorer.score(items, [model] * len(items))
+    alone = [scorer.score([item], [model])[0] for item in items]
+    for a, b in zip(together, alone, strict=True):
+        assert math.isclose(a.probability, b.probability, rel_tol=1e-9)
+        assert a.reasons == b.reasons
 
 
 def test_a_step_moves_the_margin_towards_the_decision_and_shrinks_with_repeats() -> None:
