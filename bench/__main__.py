@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         rates = [50, 150, 600, 900, 1200] if not quick else [100, 600]
         results["e2e"] = e2e.run(tmp, bodies, rates, 5 if quick else 15, 300, 10 if quick else 60)
         results["drain"] = [asdict(drain.run(n, comments, texts, tmp)) for n in (1, 2)]
+        learned = drain.run(1, comments, texts, tmp, decisions=drain.LEARNED_DECISIONS)
+        results["drain_learned"] = asdict(learned)
         results["peer"] = {
             "bogofilter": peer.bogofilter(tmp, texts),
             "modq": peer.modq_scorer(texts),

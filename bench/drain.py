@@ -17,6 +17,8 @@ from service.storage.connection import connect
 SITE = "bench.example"
 _CHUNK = 2000
 _TIMEOUT_S = 240.0
+#: Decisions the site has learned in the drain of a site in use.
+LEARNED_DECISIONS = 2000
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class DrainResult:
     per_s: float
     worker_rss_mb: float
     redis_bytes_per_comment: float
+    learned_decisions: int = 0
 
 
 def fill(client: redis.Redis, count: int, texts: list[corpus.Text]) -> None:
@@ -103,7 +106,7 @@ def run(
         for process in started:
             procs.stop(process)
         per_comment = (used_memory(client) - before) / count
-        return DrainResult(workers, count, per_s, rss, per_comment)
+        return DrainResult(workers, count, per_s, rss, per_comment, decisions)
     finally:
         client.close()
         server.stop()

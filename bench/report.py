@@ -21,6 +21,15 @@ def _mark(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
+def _learned_row(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    learned = r.get("drain_learned")
+    if learned is None:  # results of a run before sites learned from their moderators
+        return []
+    share = learned["per_s"] / r["drain"][0]["per_s"]
+    figure = f"one worker, a site that learned from {learned['learned_decisions']:,} decisions"
+    return [(figure, f"{learned['per_s']:.0f}/s ({share:.2f} of the above)", "", "")]
+
+
 def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(figure, value, target, met?) for every figure of issue 6."""
     ing, e2e_, drain = r["ingest"], r["e2e"], r["drain"]
@@ -29,7 +38,8 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     long_step = next(s for s in e2e_["steps"] if s["rate"] == 300)
     one, two = drain
     api_rss = max(ing["api_rss_mb"], e2e_["api_rss_mb"])
-    worker_rss = max(e2e_["worker_rss_mb"], one["worker_rss_mb"], two["worker_rss_mb"])
+    drains = [one, two, *([r["drain_learned"]] if "drain_learned" in r else [])]
+    worker_rss = max([e2e_["worker_rss_mb"]] + [d["worker_rss_mb"] for d in drains])
     bogo, scorer = r["peer"]["bogofilter"], r["peer"]["modq"]
     t = TARGETS
     return [
@@ -60,6 +70,7 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             f">= {t['drain_1']:.0f}/s",
             _mark(one["per_s"] >= t["drain_1"]),
         ),
+        *_learned_row(r),
         (
             "two workers / one",
             f"{two['per_s'] / one['per_s']:.2f} ({two['per_s']:.0f}/s)",

@@ -55,6 +55,7 @@ def test_bench_table_renders_from_a_result() -> None:
             "worker_rss_mb": 1.0,
         },
         "drain": [drain, drain],
+        "drain_learned": drain | {"learned_decisions": 2000},
         "peer": {
             "bogofilter": {"per_process_per_s": 1.0, "bulk_per_s": 2.0},
             "modq": {"single_per_s": 1.0, "batch_per_s": 2.0},
@@ -62,6 +63,10 @@ def test_bench_table_renders_from_a_result() -> None:
     }
     table = report.table(result)
     assert "| modq / reference throughput, median of rounds | 1.00 (0.90, 1.00, 1.10) |" in table
+    assert (
+        "| one worker, a site that learned from 2,000 decisions | 10/s (1.00 of the above) |"
+        in table
+    )
 
 
 def test_without_the_shared_data_the_peer_split_has_both_classes(tmp_path: Path) -> None:
