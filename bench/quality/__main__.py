@@ -80,6 +80,7 @@ def _run(split: Split, args: argparse.Namespace) -> Row:
     modq = systems.modq(split.train, split.test)
     results = {"modq": measure(labels, modq)}
     results["tfidf_lr"] = measure(labels, systems.baseline(split.train, split.test))
+    results["char_svm"] = measure(labels, systems.char_svm(split.train, split.test))
     if not args.no_bogofilter:
         results["bogofilter"] = measure(labels, systems.bogo(split.train, split.test))
     took = time.perf_counter() - started

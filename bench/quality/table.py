@@ -51,7 +51,8 @@ def mean_row(rows: list[Row], name: str) -> Row:
 
 HEADER = (
     "| protocol | test set | n | modq MCC | AUC | ham auto-rejected | review | spam auto-approved "
-    "| thresholds | TF-IDF+LR MCC | bogofilter MCC | bogofilter ham rej / review / spam appr |"
+    "| thresholds | TF-IDF+LR MCC | char SVM MCC | bogofilter MCC "
+    "| bogofilter ham rej / review / spam appr |"
 )
 
 
@@ -71,7 +72,8 @@ def _line(row: Row) -> str:
     cells = [row.protocol, row.name, str(row.n), _f(m["mcc"]), _f(m["auc"])]
     cells += [_pct(m["ham_rejected"]), _pct(m["review"]), _pct(m["spam_approved"])]
     cells.append("" if np.isnan(row.thresholds[0]) else "{:.3f} / {:.3f}".format(*row.thresholds))
-    cells.append(_f(row.results["tfidf_lr"]["mcc"]) if "tfidf_lr" in row.results else "—")
+    for peer in ("tfidf_lr", "char_svm"):
+        cells.append(_f(row.results[peer]["mcc"]) if peer in row.results else "—")
     bogo = row.results.get("bogofilter")
     cells.append(_f(bogo["mcc"]) if bogo else "—")
     rates = ("ham_rejected", "review", "spam_approved")
