@@ -206,21 +206,27 @@ class Worker:
         if not entries:
             return 0
         texts = self.store.texts([e.comment_id for e in entries])
-        taught: dict[str, int] = {}
+        learned = 0
         for entry, comment in zip(entries, texts, strict=True):
             label = LABELS.get(entry.decision)
             # An erased comment (or expired spam) is gone: its decision cannot teach.
-            if comment is None or label is None:
-                continue
-            item = scoring_input(comment)
-            model = self.learned.model(comment.site)
+            if comment is not None and label is not None:
+                learned += self._learn_one(self.learned, comment, label)
+        self.decisions.ack([e.entry_id for e in entries])
+        log.info("event=decisions.learned n=%d learned=%d", len(entries), learned)
+        return len(entries)
+
+    def _learn_one(self, store: LearnedStore, comment: Unscored, label: int) -> int:
+        item = scoring_input(comment)
+        model = store.model(comment.site)
+        try:
             probability = self.scorer.score([item], [model])[0].probability
             changes = model.step(self.scorer.features(item), label, probability)
-            self.learned.add(comment.site, changes, 1)
-            taught[comment.site] = taught.get(comment.site, 0) + 1
-        self.decisions.ack([e.entry_id for e in entries])
-        log.info("event=decisions.learned n=%d learned=%d", len(entries), sum(taught.values()))
-        return len(entries)
+        except Exception as exc:  # noqa: BLE001 - skipped, so it cannot stop the worker
+            log.error("event=decision.learn_failed error=%s", type(exc).__name__)
+            return 0
+        store.add(comment.site, changes)
+        return 1
 
     def _verdict(self, score: Score) -> Verdict:
         status = self.thresholds.status_for(score.probability)

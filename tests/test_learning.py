@@ -19,7 +19,7 @@ from service.storage import keys as rkeys
 from service.storage.learned import LearnedStore
 from service.storage.streams import DecisionFeed
 from tests.conftest import Keys
-from tests.factories import comment_body
+from tests.factories import FailingScorer, comment_body
 
 # Indonesian gambling promotion and ordinary Indonesian comments: a kind of spam the shipped
 # model (English comments and SMS) has never seen, in a language it was not trained on.
@@ -197,7 +197,7 @@ def test_a_worker_sees_what_another_worker_learned(
     for text in GAMBLING:
         item = ScoringInput(text)
         changes = model.step(scorer.features(item), 1, scorer.score([item], [model])[0].probability)
-        teacher.add("berita", changes, 1)
+        teacher.add("berita", changes)
 
     seen = student.models(["berita"])["berita"]
     assert seen.weights.keys() == model.weights.keys()
@@ -267,7 +267,7 @@ def test_cli_lists_and_forgets_what_a_site_learned(
     for text in GAMBLING[:3]:
         item = ScoringInput(text)
         changes = model.step(scorer.features(item), 1, scorer.score([item], [model])[0].probability)
-        store.add("berita", changes, 1)
+        store.add("berita", changes)
     run = CliRunner(env={"REDIS_URL": redis_server_url})
 
     listed = run.invoke(main, ["learned", "list"])
@@ -278,3 +278,21 @@ def test_cli_lists_and_forgets_what_a_site_learned(
     assert not redis.exists(rkeys.learned_weights("berita"), rkeys.learned_squares("berita"))
     again = run.invoke(main, ["learned", "forget", "--site", "berita"])
     assert again.exit_code == 1 and "nothing learned for berita" in again.output
+
+
+def test_a_decision_the_model_cannot_score_is_skipped_not_retried(
+    client: FlaskClient, keys: Keys, settings: Settings, redis: redis_lib.Redis
+) -> None:
+    site, moderator = keys.site("berita"), keys.moderator("berita")
+    ids = _post(client, site, [GAMBLING[0], "POISON " + GAMBLING[1], GAMBLING[2]])
+    w = worker.build(settings, redis)
+    w.run(burst=True)
+    for comment_id in ids:
+        url = f"/v1/moderation/comments/{comment_id}/decision"
+        assert client.post(url, json={"decision": "spam"}, headers=moderator).status_code == 200
+    w.scorer = FailingScorer(w.scorer, "POISON")
+
+    w.run(burst=True)
+
+    assert int(redis.hget(rkeys.learned_versions(), "berita")) == 2
+    assert _unlearned(redis) == 0

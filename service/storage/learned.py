@@ -51,16 +51,16 @@ class LearnedStore:
         return found
 
     @translate_errors
-    def add(self, site: str, changes: Mapping[int, tuple[float, float]], decisions: int) -> None:
-        """Add learned changes to a site's stored weights, in one transaction."""
+    def add(self, site: str, changes: Mapping[int, tuple[float, float]]) -> None:
+        """Add one decision's learned changes to a site's stored weights, in one transaction."""
         with self._redis.pipeline(transaction=True) as pipe:
             for bucket, (weight, square) in changes.items():
                 pipe.hincrbyfloat(keys.learned_weights(site), str(bucket), weight)
                 pipe.hincrbyfloat(keys.learned_squares(site), str(bucket), square)
-            pipe.hincrby(keys.learned_versions(), site, decisions)
+            pipe.hincrby(keys.learned_versions(), site, 1)
             version = int(pipe.execute()[-1])
         cached = self._cache.get(site)
-        if cached is not None and cached[0] == version - decisions:
+        if cached is not None and cached[0] == version - 1:
             # Nobody else wrote in between: the copy that took these steps is current.
             self._cache[site] = (version, cached[1])
 
