@@ -75,7 +75,9 @@ def teach(client: redis.Redis, texts: list[corpus.Text], decisions: int) -> int:
         author = content.author
         item = ScoringInput(content.body, author.name, author.email, author.url)
         p = scorer.score([item], [model])[0].probability
-        store.add(SITE, model.step(scorer.features(item), texts[n % len(texts)].label, p))
+        store.add(
+            SITE, f"bench-{n}", model.step(scorer.features(item), texts[n % len(texts)].label, p)
+        )
     return len(model.weights)
 
 

@@ -160,13 +160,13 @@ def learned() -> None:
 
 @learned.command("list")
 def learned_list() -> None:
-    """Each site with learned weights: decisions taken in and features weighted."""
+    """Each site with learned weights: learning steps taken and features weighted."""
     from service.storage.learned import LearnedStore
 
     with _redis() as client:
         summary = LearnedStore(client).summary()
-    for site, (decisions, features) in sorted(summary.items()):
-        click.echo(f"{site}  decisions={decisions}  features={features}")
+    for site, (steps, features) in sorted(summary.items()):
+        click.echo(f"{site}  steps={steps}  features={features}")
 
 
 @learned.command("forget")

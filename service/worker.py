@@ -210,7 +210,11 @@ class Worker:
         for entry, comment in zip(entries, texts, strict=True):
             label = LABELS.get(entry.decision)
             # An erased comment (or expired spam) is gone: its decision cannot teach.
-            if comment is not None and label is not None:
+            if comment is None:
+                continue
+            # A changed decision first takes back what the earlier one taught.
+            self.learned.undo(comment.site, comment.id)
+            if label is not None:
                 learned += self._learn_one(self.learned, comment, label)
         self.decisions.ack([e.entry_id for e in entries])
         log.info("event=decisions.learned n=%d learned=%d", len(entries), learned)
@@ -225,7 +229,7 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - skipped, so it cannot stop the worker
             log.error("event=decision.learn_failed error=%s", type(exc).__name__)
             return 0
-        store.add(comment.site, changes)
+        store.add(comment.site, comment.id, changes)
         return 1
 
     def _verdict(self, score: Score) -> Verdict:

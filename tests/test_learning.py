@@ -154,7 +154,7 @@ def test_moderators_decisions_teach_the_workers(
 
     assert int(redis.hget(rkeys.learned_versions(), "berita")) == len(taught)
     metrics = client.get("/metrics").get_data(as_text=True)
-    assert f'modq_decisions_learned_total{{site="berita"}} {float(len(taught))}' in metrics
+    assert f'modq_learning_steps_total{{site="berita"}} {float(len(taught))}' in metrics
     after = client.get(f"/v1/comments/{second}", headers=site).json
     assert before < 0.5 <= after["score"]
     assert any(r in after["reasons"] for r in ('"gacorjitu88"', '"maxwin"', '"daftar sekarang"'))
@@ -197,7 +197,7 @@ def test_a_worker_sees_what_another_worker_learned(
     for text in GAMBLING:
         item = ScoringInput(text)
         changes = model.step(scorer.features(item), 1, scorer.score([item], [model])[0].probability)
-        teacher.add("berita", changes)
+        teacher.add("berita", text, changes)
 
     seen = student.models(["berita"])["berita"]
     assert seen.weights.keys() == model.weights.keys()
@@ -267,12 +267,12 @@ def test_cli_lists_and_forgets_what_a_site_learned(
     for text in GAMBLING[:3]:
         item = ScoringInput(text)
         changes = model.step(scorer.features(item), 1, scorer.score([item], [model])[0].probability)
-        store.add("berita", changes)
+        store.add("berita", text, changes)
     run = CliRunner(env={"REDIS_URL": redis_server_url})
 
     listed = run.invoke(main, ["learned", "list"])
     assert listed.exit_code == 0
-    assert f"berita  decisions=3  features={len(model.weights)}" in listed.stdout
+    assert f"berita  steps=3  features={len(model.weights)}" in listed.stdout
 
     assert run.invoke(main, ["learned", "forget", "--site", "berita"]).exit_code == 0
     assert not redis.exists(rkeys.learned_weights("berita"), rkeys.learned_squares("berita"))
@@ -296,3 +296,31 @@ def test_a_decision_the_model_cannot_score_is_skipped_not_retried(
 
     assert int(redis.hget(rkeys.learned_versions(), "berita")) == 2
     assert _unlearned(redis) == 0
+
+
+def test_a_changed_decision_takes_back_what_the_earlier_one_taught(
+    client: FlaskClient, keys: Keys, drain: Callable[..., int], redis: redis_lib.Redis
+) -> None:
+    site, moderator = keys.site("berita"), keys.moderator("berita")
+    probe = _post(client, site, [NEW_GAMBLING])[0]  # by the same reader as each probe below
+    decided = _post(client, site, [GAMBLING[0]])[0]
+    drain()
+    shipped = client.get(f"/v1/comments/{probe}", headers=site).json["score"]
+    url = f"/v1/moderation/comments/{decided}/decision"
+
+    def decide(decision: str) -> float:
+        assert client.post(url, json={"decision": decision}, headers=moderator).status_code == 200
+        drain()
+        again = _post(client, site, [NEW_GAMBLING])[0]
+        drain()
+        return float(client.get(f"/v1/comments/{again}", headers=site).json["score"])
+
+    approved = decide("approve")  # a slip: this is spam
+    assert approved < shipped
+    spam = decide("spam")
+    assert spam > max(shipped, 0.5)
+    assert redis.exists(rkeys.learned_step(decided))
+    # "reject" teaches nothing, so taking back "spam" leaves the shipped model's score
+    assert math.isclose(decide("reject"), shipped, rel_tol=1e-6)
+    assert not redis.exists(rkeys.learned_step(decided))
+    assert int(redis.hget(rkeys.learned_versions(), "berita")) == 4  # 2 learned, 2 undone

@@ -52,8 +52,8 @@ class RedisCollector:
         yield scored
         yield decided
         learned = CounterMetricFamily(
-            "modq_decisions_learned",
-            "Moderator decisions the site's learned model has taken in.",
+            "modq_learning_steps",
+            "Steps of the site's learned model: decisions learned, and changed ones undone.",
             labels=["site"],
         )
         for site, count in sorted(s.learned.items()):

@@ -60,8 +60,13 @@ def learned_squares(site: str) -> str:
 
 
 def learned_versions() -> str:
-    """Hash of site -> how many decisions its learned weights hold, to notice changes."""
+    """Hash of site -> learning steps taken (decisions learned or undone), to notice changes."""
     return f"{PREFIX}:learned"
+
+
+def learned_step(comment_id: str) -> str:
+    """What a decision on this comment changed in its site's weights, kept to undo it."""
+    return f"{PREFIX}:learnstep:{comment_id}"
 
 
 def site_counters(site: str) -> str:

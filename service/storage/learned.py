@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Iterable, Mapping
 
 import redis
@@ -13,12 +14,14 @@ from service.storage.connection import translate_errors
 
 #: How often a worker asks whether another worker taught a site something new.
 REFRESH_S = 2.0
+#: How long what a decision taught is kept, so that a changed decision can take it back.
+UNDO_WINDOW_S = 7 * 86_400
 
 
 class LearnedStore:
     """Reads and adds to sites' learned weights; keeps the ones in use in memory.
 
-    Every decision learned bumps the site's version; a worker reloads a site only when its
+    Every decision learned or undone bumps the site's version; a worker reloads a site only when its
     version moved, and asks at most every `refresh_s`. A site nobody decided on costs one
     field lookup per `refresh_s`, and scores exactly as the shipped model.
     """
@@ -51,22 +54,49 @@ class LearnedStore:
         return found
 
     @translate_errors
-    def add(self, site: str, changes: Mapping[int, tuple[float, float]]) -> None:
-        """Add one decision's learned changes to a site's stored weights, in one transaction."""
+    def add(self, site: str, comment_id: str, changes: Mapping[int, tuple[float, float]]) -> None:
+        """Add a decision's learned changes to the site's weights; keep them to undo later."""
+        buckets = array("q", changes)
+        deltas = array("d", (weight for weight, _ in changes.values()))
         with self._redis.pipeline(transaction=True) as pipe:
             for bucket, (weight, square) in changes.items():
                 pipe.hincrbyfloat(keys.learned_weights(site), str(bucket), weight)
                 pipe.hincrbyfloat(keys.learned_squares(site), str(bucket), square)
+            step = keys.learned_step(comment_id)
+            pipe.hset(step, mapping={"buckets": buckets.tobytes(), "deltas": deltas.tobytes()})
+            pipe.expire(step, UNDO_WINDOW_S)
             pipe.hincrby(keys.learned_versions(), site, 1)
-            version = int(pipe.execute()[-1])
+            self._stepped(site, int(pipe.execute()[-1]))
+
+    @translate_errors
+    def undo(self, site: str, comment_id: str) -> bool:
+        """Take back what the last decision on a comment taught, if it is still kept."""
+        step = keys.learned_step(comment_id)
+        kept = self._redis.hgetall(step)
+        if not kept:
+            return False
+        buckets, deltas = array("q"), array("d")
+        buckets.frombytes(kept[b"buckets"])
+        deltas.frombytes(kept[b"deltas"])
+        model = self.model(site)
+        with self._redis.pipeline(transaction=True) as pipe:
+            for bucket, delta in zip(buckets, deltas, strict=True):
+                pipe.hincrbyfloat(keys.learned_weights(site), str(bucket), -delta)
+                model.weights[bucket] = model.weights.get(bucket, 0.0) - delta
+            pipe.delete(step)
+            pipe.hincrby(keys.learned_versions(), site, 1)
+            self._stepped(site, int(pipe.execute()[-1]))
+        return True
+
+    def _stepped(self, site: str, version: int) -> None:
         cached = self._cache.get(site)
         if cached is not None and cached[0] == version - 1:
-            # Nobody else wrote in between: the copy that took these steps is current.
+            # Nobody else wrote in between: the copy that took this step is current.
             self._cache[site] = (version, cached[1])
 
     @translate_errors
     def summary(self) -> dict[str, tuple[int, int]]:
-        """Each site with learned weights: (decisions learned, features weighted)."""
+        """Each site with learned weights: (learning steps taken, features weighted)."""
         versions = self._redis.hgetall(keys.learned_versions())
         with self._redis.pipeline(transaction=False) as pipe:
             for site in versions:

@@ -24,7 +24,9 @@ class PrivacyStore:
     def erase(self, site: str, comment_id: str, author_key: str) -> None:
         """Delete a comment with its IP, queue entry and author-index entry, atomically."""
         with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(keys.comment(comment_id), keys.comment_ip(comment_id))
+            pipe.delete(
+                keys.comment(comment_id), keys.comment_ip(comment_id), keys.learned_step(comment_id)
+            )
             pipe.zrem(keys.review_queue(site), comment_id)
             if author_key:
                 pipe.srem(keys.author_comments(site, author_key), comment_id)
