@@ -22,6 +22,10 @@ BUCKETS = 1 << 20
 #: AdaGrad's base step: 1.0 beat 0.5 and 2.0 over English, Russian, Indonesian and Arabic
 #: streams in bench/quality's online protocol (docs/model.md).
 LEARNING_RATE = 1.0
+#: Where a feature's sum of squared gradients starts. Without it AdaGrad's first step on a
+#: feature is the full rate however small the gradient, so confirming a comment the model
+#: was already sure of moved all its words as far as correcting a mistake (docs/model.md).
+INITIAL_SQUARES = 1e-3
 _PAIR_MIX = 0x9E3779B1  # an odd multiplier (Knuth's golden ratio hash), so pairs spread
 
 
@@ -91,9 +95,10 @@ class SiteModel:
         squared = gradient * gradient
         changes = {}
         for b in f.buckets:
-            total = self.squares.get(b, 0.0) + squared
+            before = self.squares.get(b)
+            total = (INITIAL_SQUARES if before is None else before) + squared
             delta = LEARNING_RATE * gradient / math.sqrt(total)
             self.squares[b] = total
             self.weights[b] = self.weights.get(b, 0.0) + delta
-            changes[b] = (delta, squared)
+            changes[b] = (delta, total - (before or 0.0))
         return changes

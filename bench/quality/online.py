@@ -48,18 +48,20 @@ class OnlineRow:
     decisions: dict[str, int]
 
 
-def streams(data_dir: Path, shipped: Scorer) -> Iterator[Stream]:
-    """T1's test video by date (model trained on the other four), then each zero-shot set."""
-    split = protocols.t1(data_dir)
-    dates = [
-        row["date"]
-        for row in csv.DictReader((data_dir / protocols.TUBESPAM).open(encoding="utf-8"))
-        if row.get("group") == protocols.T1_TEST_GROUP and row.get("label") in {"0", "1"}
-    ]
-    order = np.argsort(dates, kind="stable") if len(dates) == len(split.test) else None
-    examples = split.test if order is None else [split.test[i] for i in order]
-    scorer = systems.as_scorer(systems.trained(split.train), "T1")
-    yield Stream(f"T1 {split.name}" + (" by date" if order is not None else ""), examples, scorer)
+def video_streams(data_dir: Path) -> Iterator[Stream]:
+    """Each TubeSpam video by date, with a model trained on the other four (T2's splits)."""
+    with (data_dir / protocols.TUBESPAM).open(encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r.get("label") in {"0", "1"}]
+    for split in protocols.t2(data_dir):
+        dates = [r["date"] for r in rows if r.get("group") == split.name]
+        order = np.argsort(dates, kind="stable") if len(dates) == len(split.test) else None
+        examples = split.test if order is None else [split.test[i] for i in order]
+        scorer = systems.as_scorer(systems.trained(split.train), split.name)
+        yield Stream(split.name + (" by date" if order is not None else ""), examples, scorer)
+
+
+def zero_shot_streams(data_dir: Path, shipped: Scorer) -> Iterator[Stream]:
+    """Each non-English set, with the shipped model."""
     for zero in protocols.zero_shot(data_dir):
         # No arrival times in these sets: one fixed shuffle.
         order = np.random.default_rng(0).permutation(len(zero.test))
@@ -84,6 +86,21 @@ def run(stream: Stream) -> OnlineRow:
         probabilities, decisions[feedback] = replay(stream.scorer, stream.examples, feedback)
         learned[feedback] = figures(probabilities)
     return OnlineRow(stream.name, len(labels[tail]), figures(static), learned, decisions)
+
+
+def mean_row(rows: list[OnlineRow], name: str) -> OnlineRow:
+    """Average several streams' figures (the five videos)."""
+
+    def mean(figures: list[dict[str, float]]) -> dict[str, float]:
+        return {k: float(np.mean([f[k] for f in figures])) for k in figures[0]}
+
+    return OnlineRow(
+        name,
+        sum(r.n for r in rows),
+        mean([r.static for r in rows]),
+        {f: mean([r.learned[f] for r in rows]) for f in FEEDBACK},
+        {f: sum(r.decisions[f] for r in rows) for f in FEEDBACK},
+    )
 
 
 def replay(scorer: Scorer, examples: Sequence[Example], feedback: str) -> tuple[np.ndarray, int]:
