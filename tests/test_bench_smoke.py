@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -81,3 +83,40 @@ def test_without_the_shared_data_the_peer_split_has_both_classes(tmp_path: Path)
     assert {t.label for t in train} == {0, 1} and {t.label for t in test} == {0, 1}
     real = [corpus.Text(str(n), n % 2) for n in range(20_000)]
     assert [len(part) for part in peer.split(real)] == [8000, 2000]
+
+
+def test_quality_bench_runs_its_protocols_on_a_small_data_dir(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Five videos of ham and spam, an SMS set and a non-English set, written here; the
+    # run trains and replays on them exactly as on ../shared/data (no bogofilter, no speed).
+    from bench.quality.__main__ import main
+
+    header = "text,label,lang,source,author,date,group,orig_label\n"
+    spam = "check out my channel http://bit.ly/{n} free money subscribe {g}"
+    ham = "this song reminds me of summer {n} in {g}, great video"
+    videos = [
+        f'"{(spam if n % 2 else ham).format(n=n, g=g)}",{n % 2},en,tubespam_v1,A{n},'
+        f"2014-01-{n % 28 + 1:02d}T00:00:00,{g},{n % 2}\n"
+        for g in ("01-Psy", "02-KatyPerry", "03-LMFAO", "04-Eminem", "05-Shakira")
+        for n in range(24)
+    ]
+    (tmp_path / "en_tubespam_v1.csv").write_text(header + "".join(videos))
+    sms = [
+        f'"{"WIN a prize call 0800" if n % 4 == 0 else "see you at home"} {n}",'
+        f"{int(n % 4 == 0)},en,sms,,,,x\n"
+        for n in range(120)
+    ]
+    (tmp_path / "en_sms_spam_collection_v1.csv").write_text(header + "".join(sms))
+    other = [
+        f'"{"kazino bonus daftar" if n % 2 else "lagu yang bagus"} {n}",{n % 2},id,x,,,,x\n'
+        for n in range(60)
+    ]
+    (tmp_path / "id_small.csv").write_text(header + "".join(other))
+
+    assert main(["--data-dir", str(tmp_path), "--no-bogofilter", "--no-speed"]) == 0
+
+    out = capsys.readouterr().out
+    assert "| T1 | 05-Shakira | 24 |" in out and "| S1 | sms 70/30 | 36 |" in out
+    assert "| videos, mean |" in out and "| id_small | 48 |" in out
+    assert "- T1 MCC:" in out and "- worst ham auto-rejected" in out

@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\nLearning from moderators (each comment scored, then its decision learned):")
         videos = [online.run(s) for s in online.video_streams(args.data_dir)]
         zero = online.zero_shot_streams(args.data_dir, Scorer.load(args.model))
-        rows = [*videos, online.mean_row(videos, "videos, mean")] + [online.run(s) for s in zero]
-        print(online.markdown(rows))
+        replayed = [*videos, online.mean_row(videos, "videos, mean")]
+        print(online.markdown(replayed + [online.run(s) for s in zero]))
     examples = _speed_examples(args.data_dir)
     extra = [] if args.no_speed else speed.measure(args.model, [e.item for e in examples])
     print("\nTargets (modq, at its service thresholds; MCC at P(spam) >= 0.5):")
