@@ -5,7 +5,8 @@ decisions (approve = ham, spam = spam) train a second, small linear model over t
 comment's words, word pairs and character 4-grams, hashed so that any language works
 without a vocabulary. Its margin is added to the shipped model's log-odds, so it learns
 only what the shipped model gets wrong at that site. One logistic-loss step per decision,
-with a per-feature step size (AdaGrad): features seen often move less each time.
+with a per-feature step size (AdaGrad): features seen often move less each time, and a
+decision the model already agreed with moves little.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from itertools import repeat
 #: Hash space of the learned word and word-pair features (a power of two); collisions are
 #: rare at one site's vocabulary. Character buckets follow, numbered from BUCKETS up.
 BUCKETS = 1 << 20
-#: AdaGrad's base step: 1.0 beat 0.5 and 2.0 over English, Russian, Indonesian and Arabic
-#: streams in bench/quality's online protocol (docs/model.md).
+#: AdaGrad's base step. Replaying English, Russian, Indonesian and Arabic streams
+#: (docs/model.md), 0.5 learned the new languages more slowly and 2.0 overshot on English.
 LEARNING_RATE = 1.0
 #: Where a feature's sum of squared gradients starts. Without it AdaGrad's first step on a
 #: feature is the full rate however small the gradient, so confirming a comment the model
