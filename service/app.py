@@ -25,6 +25,7 @@ from service.storage.apikeys import CachedKeys, KeyStore
 from service.storage.comments import CommentStore, Retention
 from service.storage.connection import connect, redis_url
 from service.storage.durability import Guard
+from service.storage.learned import LearnedStore
 from service.storage.privacy import PrivacyStore
 from service.storage.probe import Probe
 
@@ -76,6 +77,7 @@ def _services(settings: Settings, client: redis.Redis) -> Services:
         CachedKeys(KeyStore(client), settings.key_cache_seconds),
         PrivacyStore(client),
         pepper.load(settings),
+        learning=LearnedStore(client),
     )
     probe = Probe(client, guard)
     rate_limits = RateLimits(

@@ -334,3 +334,23 @@ def test_a_changed_decision_takes_back_what_the_earlier_one_taught(
     assert math.isclose(decide("reject"), shipped, rel_tol=1e-6)
     assert not redis.exists(rkeys.learned_step(decided))
     assert int(redis.hget(rkeys.learned_versions(), "berita")) == 4  # 2 learned, 2 undone
+
+
+def test_moderators_see_how_far_their_decisions_taught_the_model(
+    client: FlaskClient, keys: Keys, drain: Callable[..., int]
+) -> None:
+    site, moderator = keys.site("berita"), keys.moderator("berita")
+    url = "/v1/moderation/learning"
+    assert client.get(url, headers=moderator).json == {"steps": 0, "features": 0}
+    ids = _post(client, site, GAMBLING[:2])
+    drain()
+    for comment_id in ids:
+        decision_url = f"/v1/moderation/comments/{comment_id}/decision"
+        client.post(decision_url, json={"decision": "spam"}, headers=moderator)
+    drain()
+
+    learned = client.get(url, headers=moderator).json
+    assert learned["steps"] == 2 and learned["features"] > 20
+    assert client.get(url, headers=keys.moderator("other")).json == {"steps": 0, "features": 0}
+    refused = client.get(url, headers=site)
+    assert refused.status_code == 403 and refused.json["code"] == 403

@@ -265,6 +265,32 @@ def test_moderator_approves_with_a_and_bulk_spams_with_x_x_shift_s(
 
 
 @needs_browser
+def test_page_says_that_decisions_teach_the_model_and_how_often(
+    page: Page,
+    live_url: str,
+    keys: Keys,
+    held: Callable[..., list[str]],
+    drain: Callable[..., int],
+) -> None:
+    held("First comment", "Second comment", "Third comment")
+    _sign_in(page, live_url, _token(keys))
+    learned = page.locator("#learned")
+    expect(learned).to_have_text(
+        "Approve and Spam decisions teach this site's spam model; Reject does not."
+    )
+    items = page.locator("#queue > .item")
+    for left, key in enumerate(("a", "s", "r")):  # "r", reject, teaches nothing
+        expect(items).to_have_count(3 - left)
+        page.keyboard.press(key)
+    expect(items).to_have_count(0)
+    drain()  # the worker learns the two decisions
+    page.get_by_role("button", name="Reload").click()
+
+    expect(learned).to_have_text("Your decisions have taught this site's spam model 2 times.")
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+@needs_browser
 def test_load_more_follows_next_cursor_to_the_end_of_the_queue(
     page: Page, live_url: str, keys: Keys, held: Callable[..., list[str]]
 ) -> None:

@@ -9,6 +9,7 @@ from service.api.context import caller, keyed_blueprint, services
 from service.api.errors import error_body
 from service.moderation.comments import Comment, Decision
 from service.moderation.errors import CommentNotFoundError
+from service.moderation.workflow import Learned
 
 blp = keyed_blueprint(
     "moderation", __name__, "/v1/moderation", "Review held comments (moderator token)."
@@ -23,6 +24,14 @@ def queue(args: dict[str, Any]) -> dict[str, Any]:
     """List the site's held comments, oldest first; follow `next_cursor` for more."""
     items, cursor = services().moderation.queue(caller(), args["cursor"], args["limit"])
     return {"items": items, "next_cursor": schemas.encode_cursor(cursor)}
+
+
+@blp.route("/learning", methods=["GET"])
+@blp.response(200, schemas.LearnedOut)
+@blp.doc(security=[{"bearerAuth": []}])
+def learning() -> Learned:
+    """How far the site's moderators' decisions have taught its model (approve and spam)."""
+    return services().moderation.learned(caller())
 
 
 @blp.route("/comments/<string:comment_id>", methods=["GET"])

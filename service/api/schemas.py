@@ -208,6 +208,17 @@ class QueuePage(Schema):
     next_cursor = fields.String(allow_none=True, metadata={"description": "null on the last page"})
 
 
+class LearnedOut(Schema):
+    """How far the site's moderators' decisions have taught its model."""
+
+    steps = fields.Integer(
+        metadata={"description": "decisions learned, and changed decisions taken back"}
+    )
+    features = fields.Integer(
+        metadata={"description": "words, word pairs and character grams given a weight"}
+    )
+
+
 class DecisionIn(Schema):
     decision = fields.Enum(Decision, by_value=True, required=True)
 

@@ -41,6 +41,12 @@ class PrivacyRepository(Protocol):
     def compact(self) -> bool: ...
 
 
+class LearningRepository(Protocol):
+    """What each site's moderators' decisions have taught its model."""
+
+    def summary_of(self, site: str) -> tuple[int, int]: ...
+
+
 class KeyRepository(Protocol):
     """Where key records live."""
 

@@ -22,6 +22,7 @@ from service.moderation.ports import (
     CommentRepository,
     Cursor,
     KeyRepository,
+    LearningRepository,
     PrivacyRepository,
 )
 from service.moderation.privacy import author_key
@@ -36,6 +37,14 @@ class DecisionOutcome:
     error: ModqError | None = None
 
 
+@dataclass(frozen=True)
+class Learned:
+    """How far a site's moderators' decisions have taught its model."""
+
+    steps: int  # decisions learned, and changed decisions taken back
+    features: int  # words, word pairs and character grams given a weight
+
+
 class Moderation:
     """The use cases of modq's HTTP API, each scoped to the caller's site."""
 
@@ -46,12 +55,14 @@ class Moderation:
         privacy: PrivacyRepository,
         pepper: bytes,
         clock: Clock = time.time,
+        learning: LearningRepository | None = None,
     ) -> None:
         self._comments = comments
         self._keys = keys
         self._privacy = privacy
         self._pepper = pepper
         self._clock = clock
+        self._learning = learning
 
     def authenticate(self, token: str | None) -> Principal:
         """Return the principal of a bearer token, or raise AuthenticationError."""
@@ -115,6 +126,13 @@ class Moderation:
             except (CommentNotFoundError, DecisionConflictError) as exc:
                 outcomes.append(DecisionOutcome(comment_id, error=exc))
         return outcomes
+
+    def learned(self, caller: Principal) -> Learned:
+        """How far the caller's site's decisions have taught its model."""
+        _require(caller, KeyKind.MODERATOR)
+        if self._learning is None:
+            return Learned(0, 0)
+        return Learned(*self._learning.summary_of(caller.site))
 
     def erase_comment(self, caller: Principal, comment_id: str) -> int:
         """Erase one comment of the caller's site, with everything stored about it."""

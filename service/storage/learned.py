@@ -95,6 +95,15 @@ class LearnedStore:
             self._cache[site] = (version, cached[1])
 
     @translate_errors
+    def summary_of(self, site: str) -> tuple[int, int]:
+        """(learning steps taken, features weighted) for one site; (0, 0) if none."""
+        with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hget(keys.learned_versions(), site)
+            pipe.hlen(keys.learned_weights(site))
+            steps, features = pipe.execute()
+        return int(steps or 0), int(features)
+
+    @translate_errors
     def summary(self) -> dict[str, tuple[int, int]]:
         """Each site with learned weights: (learning steps taken, features weighted)."""
         versions = self._redis.hgetall(keys.learned_versions())

@@ -52,6 +52,11 @@ export function fetchQueue(cursor = null, limit = 50) {
   return call("GET", `queue?${query}`);
 }
 
+/** How far the site's decisions have taught its model: {steps, features}. */
+export function fetchLearning() {
+  return call("GET", "learning");
+}
+
 /** Decide one comment: "approve", "reject" or "spam". */
 export function decide(id, decision) {
   return call("POST", `comments/${encodeURIComponent(id)}/decision`, { decision });

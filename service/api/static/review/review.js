@@ -1,6 +1,14 @@
 // The review page: sign-in, loading the queue, decisions, and wiring buttons and keys to them.
 
-import { ApiError, decide, decideMany, describe, fetchQueue, token } from "./api.js";
+import {
+  ApiError,
+  decide,
+  decideMany,
+  describe,
+  fetchLearning,
+  fetchQueue,
+  token,
+} from "./api.js";
 import { installShortcuts } from "./keys.js";
 import { CommentList } from "./list.js";
 import { renderItem, webUrl } from "./render.js";
@@ -18,6 +26,7 @@ const ui = {
   loadMore: $("load-more"),
   selectAll: $("select-all"),
   selectedCount: $("selected-count"),
+  learned: $("learned"),
   help: $("help"),
 };
 const list = new CommentList($("queue"));
@@ -110,7 +119,20 @@ async function load(cursor) {
 
 function reload() {
   clearQueue();
+  showLearning();
   return load(null);
+}
+
+/** Tell moderators that their approve and spam decisions teach the site's model. */
+async function showLearning() {
+  try {
+    const { steps } = await fetchLearning();
+    ui.learned.textContent = steps
+      ? `Your decisions have taught this site's spam model ${plural(steps, "time")}.`
+      : "Approve and Spam decisions teach this site's spam model; Reject does not.";
+  } catch (error) {
+    ui.learned.textContent = "";  // the queue's own request reports what went wrong
+  }
 }
 
 function refreshCounts() {
