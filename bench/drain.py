@@ -74,10 +74,7 @@ def teach(client: redis.Redis, texts: list[corpus.Text], decisions: int) -> int:
         content = _content(texts, n)
         author = content.author
         item = ScoringInput(content.body, author.name, author.email, author.url)
-        p = scorer.score([item], [model])[0].probability
-        store.add(
-            SITE, f"bench-{n}", model.step(scorer.features(item), texts[n % len(texts)].label, p)
-        )
+        store.add(SITE, f"bench-{n}", scorer.learn(item, model, texts[n % len(texts)].label)[1])
     return len(model.weights)
 
 

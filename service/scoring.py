@@ -172,11 +172,19 @@ class Scorer:
             scores.append(Score(p, self._reasons(row, doc, taught)))
         return scores
 
-    def features(self, item: ScoringInput) -> learning.Features:
-        """What a site's learned model reads of a comment."""
+    def learn(
+        self, item: ScoringInput, model: SiteModel, label: int
+    ) -> tuple[float, dict[int, tuple[float, float]]]:
+        """Score a decided comment as its site's model stands, then learn the decision.
+
+        Returns the probability it had and the changes `model.step` made, in one pass over
+        the comment.
+        """
         doc = to_document(item)
-        row = self._margins([doc], with_chars=True)[1][0]
-        return learning.features(doc, self._tokenize, row.chars)
+        margins, rows = self._margins([doc], with_chars=True)
+        found = learning.features(doc, self._tokenize, rows[0].chars)
+        probability = _sigmoid(margins[0] + model.margin(found))
+        return probability, model.step(found, label, probability)
 
     def _margins(
         self, docs: list[str], with_chars: bool = False

@@ -13,7 +13,7 @@ from typing import Protocol
 import redis
 
 from service import model_watch
-from service.learning import Features, SiteModel
+from service.learning import SiteModel
 from service.model_watch import ModelWatch
 from service.moderation.comments import Decision, Verdict
 from service.moderation.errors import StorageUnavailableError
@@ -51,7 +51,9 @@ class BatchScorer(Protocol):
         self, items: Sequence[ScoringInput], learned: Sequence[SiteModel | None] = ()
     ) -> list[Score]: ...
 
-    def features(self, item: ScoringInput) -> Features: ...
+    def learn(
+        self, item: ScoringInput, model: SiteModel, label: int
+    ) -> tuple[float, dict[int, tuple[float, float]]]: ...
 
 
 def consumer_name(name: str | None = None) -> str:
@@ -222,10 +224,8 @@ class Worker:
 
     def _learn_one(self, store: LearnedStore, comment: Unscored, label: int) -> int:
         item = scoring_input(comment)
-        model = store.model(comment.site)
         try:
-            probability = self.scorer.score([item], [model])[0].probability
-            changes = model.step(self.scorer.features(item), label, probability)
+            _, changes = self.scorer.learn(item, store.model(comment.site), label)
         except Exception as exc:  # noqa: BLE001 - skipped, so it cannot stop the worker
             log.error("event=decision.learn_failed error=%s", type(exc).__name__)
             return 0

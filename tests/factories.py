@@ -7,7 +7,7 @@ from typing import Any
 
 import redis
 
-from service.learning import Features, SiteModel
+from service.learning import SiteModel
 from service.scoring import Score, ScoringInput
 from service.storage import keys as rkeys
 from service.storage.streams import IntakeStream
@@ -45,8 +45,12 @@ class FailingScorer:
             raise RuntimeError("the model cannot score this")
         return self.real.score(items, learned)
 
-    def features(self, item: ScoringInput) -> Features:
-        return self.real.features(item)
+    def learn(
+        self, item: ScoringInput, model: SiteModel, label: int
+    ) -> tuple[float, dict[int, tuple[float, float]]]:
+        if self.marker in item.body:
+            raise RuntimeError("the model cannot score this")
+        return self.real.learn(item, model, label)
 
 
 class CrashAtAck(IntakeStream):

@@ -127,10 +127,9 @@ def test_scores_learn_a_new_language_spam_from_decisions(scorer: Scorer) -> None
 
 def test_reasons_never_show_the_authors_email_domain(scorer: Scorer) -> None:
     item = ScoringInput("Lagu ini keren", author_email="someone@private-mail.example")
-    found = scorer.features(item)
     model = SiteModel()
     for _ in range(20):
-        model.step(found, 1, scorer.score([item], [model])[0].probability)
+        scorer.learn(item, model, 1)
 
     score = scorer.score([item], [model])[0]
     assert score.probability > 0.9 and score.reasons
@@ -206,9 +205,7 @@ def test_a_worker_sees_what_another_worker_learned(
     assert student.models(["berita"]) == {}
     model = teacher.model("berita")
     for text in GAMBLING:
-        item = ScoringInput(text)
-        changes = model.step(scorer.features(item), 1, scorer.score([item], [model])[0].probability)
-        teacher.add("berita", text, changes)
+        teacher.add("berita", text, scorer.learn(ScoringInput(text), model, 1)[1])
 
     seen = student.models(["berita"])["berita"]
     assert seen.weights.keys() == model.weights.keys()
@@ -227,8 +224,7 @@ def scorer(settings: Settings) -> Scorer:
 
 def _teach(scorer: Scorer, model: SiteModel, texts: Sequence[str], label: int) -> None:
     for text in texts:
-        item = ScoringInput(text)
-        model.step(scorer.features(item), label, scorer.score([item], [model])[0].probability)
+        scorer.learn(ScoringInput(text), model, label)
 
 
 def _probability(scorer: Scorer, text: str, model: SiteModel) -> float:
@@ -276,9 +272,7 @@ def test_cli_lists_and_forgets_what_a_site_learned(
     store = LearnedStore(redis)
     model = store.model("berita")
     for text in GAMBLING[:3]:
-        item = ScoringInput(text)
-        changes = model.step(scorer.features(item), 1, scorer.score([item], [model])[0].probability)
-        store.add("berita", text, changes)
+        store.add("berita", text, scorer.learn(ScoringInput(text), model, 1)[1])
     run = CliRunner(env={"REDIS_URL": redis_server_url})
 
     listed = run.invoke(main, ["learned", "list"])

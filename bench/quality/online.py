@@ -112,7 +112,7 @@ def replay(scorer: Scorer, examples: Sequence[Example], feedback: str) -> tuple[
         p = scorer.score([example.item], [model])[0].probability
         probabilities.append(p)
         if feedback == "all" or low <= p <= high:
-            model.step(scorer.features(example.item), example.label, p)
+            scorer.learn(example.item, model, example.label)
             decisions += 1
     return np.array(probabilities), decisions
 

@@ -50,7 +50,7 @@ def learned_batch_rate(model_path: Path, examples: Sequence[Example]) -> tuple[f
     scorer = Scorer.load(model_path)
     site = SiteModel()
     for e in examples:
-        site.step(scorer.features(e.item), e.label, scorer.score([e.item], [site])[0].probability)
+        scorer.learn(e.item, site, e.label)
     items = [e.item for e in examples]
     scorer.score(items[:BATCH], [site] * BATCH)  # warm caches before timing
     batches = [items[i : i + BATCH] for i in range(0, len(items) - BATCH + 1, BATCH)]

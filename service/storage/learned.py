@@ -106,15 +106,7 @@ class LearnedStore:
     @translate_errors
     def summary(self) -> dict[str, tuple[int, int]]:
         """Each site with learned weights: (learning steps taken, features weighted)."""
-        versions = self._redis.hgetall(keys.learned_versions())
-        with self._redis.pipeline(transaction=False) as pipe:
-            for site in versions:
-                pipe.hlen(keys.learned_weights(site.decode()))
-            sizes = pipe.execute()
-        return {
-            site.decode(): (int(version), int(size))
-            for (site, version), size in zip(versions.items(), sizes, strict=True)
-        }
+        return {site: self.summary_of(site) for site in learning_steps(self._redis)}
 
     @translate_errors
     def forget(self, site: str) -> bool:
@@ -142,3 +134,9 @@ class LearnedStore:
             {int(k): float(v) for k, v in weights.items()},
             {int(k): float(v) for k, v in squares.items()},
         )
+
+
+def learning_steps(client: redis.Redis) -> dict[str, int]:
+    """Each site with learned weights and the learning steps it has taken."""
+    steps = client.hgetall(keys.learned_versions())
+    return {site.decode(): int(count) for site, count in steps.items()}

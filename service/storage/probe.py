@@ -9,6 +9,7 @@ import redis
 from service.storage import keys
 from service.storage.connection import translate_errors
 from service.storage.durability import Durability, Guard
+from service.storage.learned import learning_steps
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,7 @@ def read_stats(client: redis.Redis) -> Stats:
         }
         for key in client.scan_iter(match=keys.site_counters("*"), count=500)
     }
-    learned = {k.decode(): int(v) for k, v in client.hgetall(keys.learned_versions()).items()}
-    return Stats(backlog, pending, queues, counters, learned)
+    return Stats(backlog, pending, queues, counters, learning_steps(client))
 
 
 def _site(key: bytes, prefix: str) -> str:
