@@ -64,7 +64,8 @@ def used_memory(client: redis.Redis) -> int:
 
 def teach(client: redis.Redis, texts: list[corpus.Text], decisions: int) -> int:
     """Give the site a learned model, as if moderators had decided `decisions` of the texts."""
-    from service.scoring import Scorer, ScoringInput
+    from service.scoring.document import ScoringInput
+    from service.scoring.scorer import Scorer
     from service.settings import DEFAULT_MODEL_PATH
     from service.storage.learned import LearnedStore
 

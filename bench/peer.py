@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 from bench import corpus
-from service.scoring import Scorer, ScoringInput
+from service.scoring.document import ScoringInput
+from service.scoring.scorer import Scorer
 from service.settings import Settings
 
 _TRAIN = 8000

@@ -6,8 +6,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.model_file import file_sha256
-from service.scoring import ScoringInput
+from service.scoring.document import ScoringInput
+from service.scoring.model_file import file_sha256
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike
 from sklearn.metrics import accuracy_score, brier_score_loss, matthews_corrcoef, roc_auc_score
 
 from model.data import read_examples
-from service.scoring import Scorer
+from service.scoring.scorer import Scorer
 
 BATCH = 256
 

@@ -8,15 +8,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from service.scoring import CHAR_STEP, CLASSIFIER_STEP, FEATURES_STEP, WORD_STEP
+from service.scoring.model_file import CHAR_STEP, CLASSIFIER_STEP, FEATURES_STEP, WORD_STEP
+from service.scoring.tokens import WORD_TOKEN_PATTERN
 
-# Typed tokens ("[LINK]") and feature tokens ("link_domain_bit.ly") stay whole; the rest is words.
-WORD_TOKEN_PATTERN = r"\[[A-Z]+\]|(?:link_domain|email_domain|sig)_\S+|\w+"
+#: Every 4 characters inside a run of non-space, cut by one regex (a lookahead with a group).
 CHAR_GRAM_PATTERN = r"(?=(\S{4}))"
 RANDOM_STATE = 0
-# Chosen on bench/quality T1, T2 and S1 over C in 0.25-2: with the [TIMELINK] token, C 1 gave
-# T2 0.898 against 0.895 at C 0.5, T1 and S1 equal. LogisticRegression (C 10-30) trailed the
-# SVM by about 0.005 MCC everywhere.
+#: The SVM's C, chosen on bench/quality's T1, T2 and S1 (docs/model.md, "What was tried").
 DEFAULT_C = 1.0
 
 
@@ -47,9 +45,8 @@ def calibrated(pipeline: Pipeline, slope: float, intercept: float) -> Pipeline:
 
 def _word_ngrams() -> TfidfVectorizer:
     # A vocabulary (not hashing) so that scores can be explained by the words behind them.
-    # min_df 3, not 2: n-grams seen in only two comments are mostly one spammer's repeats or
-    # one video's topic; dropping them gave T2 0.905 against 0.898 (Psy ham auto-rejected
-    # 2.3 % -> 1.7 %), T1 and S1 equal, and a smaller vocabulary.
+    # min_df 3: n-grams seen in only two comments are mostly one spammer's repeats or one
+    # video's topic (docs/model.md, "What was tried").
     return TfidfVectorizer(
         lowercase=False,  # documents are already casefolded; typed tokens stay upper case
         token_pattern=WORD_TOKEN_PATTERN,
@@ -61,9 +58,8 @@ def _word_ngrams() -> TfidfVectorizer:
 
 
 def _char_ngrams() -> Pipeline:
-    # Every 4 characters inside a run of non-space, found by one regex (a lookahead with a
-    # group): the same signal as char_wb n-grams at a quarter of the cost, because the
-    # regex engine, not a Python loop, cuts them. 2-5 grams scored no better on T1/T2/S1.
+    # The regex engine, not a Python loop, cuts the grams: char_wb's signal for less time
+    # (docs/model.md, "What was tried").
     hashing = HashingVectorizer(
         analyzer="word",
         token_pattern=CHAR_GRAM_PATTERN,

@@ -10,7 +10,8 @@ import numpy as np
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from model.evaluate import compute_metrics, score_files
-from service.scoring import ModelCard, Scorer
+from service.scoring.model_file import ModelCard
+from service.scoring.scorer import Scorer
 
 if TYPE_CHECKING:  # matplotlib loads only when a report is written
     from matplotlib.axes import Axes

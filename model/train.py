@@ -16,16 +16,16 @@ from model.data import Example, describe_file, read_examples
 from model.evaluate import compute_metrics
 from model.fit import FOLDS, MAX_HAM_AUTO_REJECT, MAX_SPAM_AUTO_APPROVE, fit_model, groups_of
 from model.pipeline import DEFAULT_C
-from service.scoring import (
+from service.scoring.document import to_document
+from service.scoring.model_file import (
+    CLASSIFIER_STEP,
     TRUSTED_TYPES,
     ModelCard,
     ModelIntegrityError,
     audit_types,
-    to_document,
+    split_pipeline,
     write_card,
 )
-
-__all__ = ["MAX_HAM_AUTO_REJECT", "MAX_SPAM_AUTO_APPROVE", "train"]
 
 
 def train(data_paths: list[Path], out: Path) -> ModelCard:
@@ -79,7 +79,7 @@ def _held_out_metrics(
 
 def _dump(pipeline: Any, out: Path) -> None:
     # numpy ints in the vocabulary would each become a file inside the archive (60k of them).
-    word = pipeline.named_steps["features"].transformer_list[0][1]
+    _, word = split_pipeline(pipeline)
     word.vocabulary_ = {term: int(index) for term, index in word.vocabulary_.items()}
     out.parent.mkdir(parents=True, exist_ok=True)
     skops.io.dump(pipeline, out, compression=zipfile.ZIP_DEFLATED)
@@ -113,8 +113,8 @@ def _threshold_notes() -> dict[str, Any]:
 
 
 def _pipeline_notes(pipeline: Any) -> dict[str, Any]:
-    word = pipeline.named_steps["features"].transformer_list[0][1]
-    classifier = pipeline.named_steps["classifier"]
+    _, word = split_pipeline(pipeline)
+    classifier = pipeline.named_steps[CLASSIFIER_STEP]
     return {
         "steps": "word tf-idf 1-3 grams + hashed char 4-gram tf-idf -> LinearSVC, "
         "Platt-calibrated and saved as LogisticRegression weights",

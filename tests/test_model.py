@@ -22,7 +22,10 @@ from model.fit import (
 )
 from model.pipeline import build_pipeline, calibrated
 from model.train import train
-from service.scoring import DEFAULT_MODEL_PATH, Scorer, ScoringInput, card_path, verify_model_file
+from service.scoring.document import ScoringInput
+from service.scoring.model_file import card_path, verify_model_file
+from service.scoring.scorer import Scorer
+from service.settings import DEFAULT_MODEL_PATH
 
 HEADER = ["text", "label", "lang", "source", "author", "date", "group", "orig_label"]
 METRIC_KEYS = {

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from model.report import threshold_table, write_report
-from service.scoring import DEFAULT_MODEL_PATH, verify_model_file
+from service.scoring.model_file import verify_model_file
+from service.settings import DEFAULT_MODEL_PATH
 from tests.test_model import synthetic_rows, write_csv
 
 

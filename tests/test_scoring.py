@@ -11,21 +11,18 @@ from pathlib import Path
 import pytest
 import skops.io
 
-from service.features import normalize
-from service.scoring import (
-    DEFAULT_MODEL_PATH,
-    SMALL_BATCH,
+from service.scoring.document import ScoringInput, normalize, to_document
+from service.scoring.model_file import (
     TRUSTED_TYPES,
     ModelIntegrityError,
-    Scorer,
-    ScoringInput,
     audit_types,
     card_path,
-    describe_token,
-    to_document,
     verify_model_file,
     write_card,
 )
+from service.scoring.reasons import describe_token
+from service.scoring.scorer import SMALL_BATCH, Scorer
+from service.settings import DEFAULT_MODEL_PATH
 
 SPAM = ScoringInput("Hey everyone, check out my channel http://bit.ly/3xYz please subscribe!")
 HAM = ScoringInput("This song always reminds me of the summer we spent at the lake.")
@@ -229,7 +226,7 @@ def test_plain_python_path_only_takes_the_shapes_it_reproduces() -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from model.pipeline import build_pipeline
-    from service.linear_text import LinearText
+    from service.scoring.linear import LinearText
 
     words, chars = (step for _, step in build_pipeline().steps[0][1].transformer_list)
     assert LinearText.handles(words, chars)

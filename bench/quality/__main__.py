@@ -15,7 +15,9 @@ from bench.quality import online, protocols, speed, systems, targets
 from bench.quality.protocols import Split
 from bench.quality.table import Row, markdown, mean_row, measure
 from model.data import Example, read_examples
-from service.scoring import DEFAULT_MODEL_PATH, Scorer, verify_model_file
+from service.scoring.model_file import verify_model_file
+from service.scoring.scorer import Scorer
+from service.settings import DEFAULT_MODEL_PATH
 
 REPO = Path(__file__).resolve().parents[2]
 TRAINED = ("T1", "T2", "S1")

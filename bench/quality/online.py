@@ -19,8 +19,8 @@ from bench.quality import protocols, systems
 from bench.quality.systems import Scored
 from bench.quality.table import measure
 from model.data import Example
-from service.learning import SiteModel
-from service.scoring import Scorer
+from service.scoring.scorer import Scorer
+from service.scoring.site_model import SiteModel
 
 WARM_UP = 0.2
 #: Which comments get a decision: those the model holds for review (what a queue gives),

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from model.data import Example
-from service.learning import SiteModel
-from service.scoring import Scorer, ScoringInput
+from service.scoring.document import ScoringInput
+from service.scoring.scorer import Scorer
+from service.scoring.site_model import SiteModel
 
 BATCH = 256
 SINGLE_RUNS = 1000
@@ -23,8 +24,9 @@ import resource, sys
 from pathlib import Path
 import service.worker
 from model.data import Example
-from service.learning import SiteModel
-from service.scoring import Scorer, ScoringInput
+from service.scoring.site_model import SiteModel
+from service.scoring.document import ScoringInput
+from service.scoring.scorer import Scorer
 s = Scorer.load(Path(sys.argv[1]))
 s.score([ScoringInput("check out my channel http://bit.ly/x " * (i % 5 + 1)) for i in range(256)])
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)

@@ -14,7 +14,9 @@ from sklearn.svm import LinearSVC
 from bench.quality import bogofilter
 from model.data import Example
 from model.fit import Fitted, fit_model, groups_of
-from service.scoring import ModelCard, Scorer, to_document
+from service.scoring.document import to_document
+from service.scoring.model_file import ModelCard
+from service.scoring.scorer import Scorer
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ blp = keyed_blueprint(
     "comments", __name__, "/v1/comments", "Submit comments and read verdicts (site key)."
 )
 
-# One instance for every request: given the class, webargs builds (and deep-copies) a new
-# schema and its nested author schema per POST, a fifth of the request's CPU.
+# One instance for every request: given the class, webargs builds a new schema and its
+# nested author schema per POST (docs/benchmarks.md, "Speed tricks").
 _COMMENT_IN = schemas.CommentIn()
 
 

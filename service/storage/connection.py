@@ -69,7 +69,7 @@ def run_script(
     """Run a registered script by `EVALSHA`, loading it again if Redis has lost it.
 
     Straight, not through redis-py's `Script.__call__`, which re-imports and re-tuples its
-    arguments on every call: on the comment POST path that was 2 % of the instructions.
+    arguments on every call (docs/benchmarks.md).
     """
     try:
         return client.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)

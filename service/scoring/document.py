@@ -6,14 +6,18 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-LINK, EMAIL, PHONE, USERNAME, PRICE = "[LINK]", "[EMAIL]", "[PHONE]", "[USERNAME]", "[PRICE]"
-# A link to a moment of a video ("watch?v=...&t=2m19s"): how viewers cite the video they are
-# on, not how spammers promote theirs, so it is not read as [LINK].
-TIME_LINK = "[TIMELINK]"
-TYPED_TOKENS = (LINK, EMAIL, PHONE, USERNAME, PRICE)
-DOMAIN_PREFIX = "link_domain_"
-EMAIL_DOMAIN_PREFIX = "email_domain_"
-SIGNAL_PREFIX = "sig_"
+from service.scoring.tokens import (
+    DOMAIN_PREFIX,
+    EMAIL,
+    EMAIL_DOMAIN_PREFIX,
+    LINK,
+    PHONE,
+    PRICE,
+    TIME_LINK,
+    TYPED_TOKENS,
+    USERNAME,
+    Signal,
+)
 
 # Zero-width and bidi controls: invisible, so only ever there to split or disguise words.
 _INVISIBLE = dict.fromkeys(
@@ -45,7 +49,7 @@ _CONFUSABLES = str.maketrans(
 _LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 _CYRILLIC_GREEK = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]")
 # A whole word holding both a Latin and a Cyrillic/Greek letter: found by the regex engine,
-# so only such words reach Python (a callback for every word cost 3 us a comment).
+# so only such words reach Python.
 _MIXED_WORD = re.compile(
     r"(?<!\S)(?=\S*[a-zA-Z\u00c0-\u024f])(?=\S*[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f])\S+"
 )
@@ -80,10 +84,20 @@ _TRAILING_PUNCT = ".,!?;:)]}'\""
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _ANCHOR = re.compile(r"<a\s[^>]*?href=[\"']?([^\"'\s>]+)[^>]*>(.*?)</a>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", re.IGNORECASE)
-_PLACEHOLDER = re.compile(r"\[(?:link|email|phone|username|price)\]", re.IGNORECASE)
+_PLACEHOLDER = re.compile("|".join(re.escape(token) for token in TYPED_TOKENS), re.IGNORECASE)
 _CAMEL_PART = re.compile(r"[A-Z][a-z]*")
 # Upper-case letters of the cased scripts only: Arabic has no case, so never "shouts".
 _CAPS_WORD = re.compile(r"\b[A-Z\u00c0-\u00de\u0391-\u03a9\u0401-\u042f]{3,}\b")
+
+
+@dataclass(frozen=True)
+class ScoringInput:
+    """What the model reads of a comment."""
+
+    body: str
+    author_name: str = ""
+    author_email: str = ""
+    author_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -180,11 +194,11 @@ def form_signals(body: str, author_name: str, author_email: str, author_url: str
     """Return signal tokens from the comment form and from how the body is written."""
     signals = _writing_signals(body)
     if author_name and _URL.search(normalize(author_name)):
-        signals.append("sig_author_name_url")
+        signals.append(Signal.AUTHOR_NAME_URL)
     if _is_slogan(author_name):
-        signals.append("sig_author_slogan")
+        signals.append(Signal.AUTHOR_SLOGAN)
     if author_url.strip():
-        signals.append("sig_author_url")
+        signals.append(Signal.AUTHOR_URL)
     if "@" in author_email:
         signals.append(EMAIL_DOMAIN_PREFIX + author_email.rsplit("@", 1)[1].strip().casefold())
     return signals
@@ -223,43 +237,46 @@ def _writing_signals(body: str) -> list[str]:
 
 
 def _shape_signals(text: str) -> list[str]:
-    signals = []
+    signals: list[str] = []
     upper = sum(map(str.isupper, text))
     # Shouting is 60 % capitals of at least 10 letters, so fewer than 6 capitals never is:
     # most comments skip counting their letters.
     letters = sum(map(str.isalpha, text)) if upper >= 6 else 0
     if letters >= 10 and upper >= 0.6 * letters:
-        signals.append("sig_shouting")
+        signals.append(Signal.SHOUTING)
     elif len(_CAPS_WORD.findall(text)) >= 2:
-        signals.append("sig_caps_words")
+        signals.append(Signal.CAPS_WORDS)
     if _REPEAT.search(text):
-        signals.append("sig_repeat_chars")
+        signals.append(Signal.REPEAT_CHARS)
     return signals
 
 
 def _unicode_signals(body: str, text: str) -> list[str]:
-    signals = []
+    signals: list[str] = []
     if _has_mixed_word(text):
-        signals.append("sig_mixed_script")
+        signals.append(Signal.MIXED_SCRIPT)
     if _INVISIBLE_RE.search(body):
-        signals.append("sig_hidden_chars")
+        signals.append(Signal.HIDDEN_CHARS)
     if _STYLED.search(body):
-        signals.append("sig_styled_letters")
+        signals.append(Signal.STYLED_LETTERS)
     return signals
 
 
 def _length_bucket(length: int) -> str:
     if length < 20:
-        return "sig_len_short"
-    return "sig_len_medium" if length < 200 else "sig_len_long"
+        return Signal.LENGTH_SHORT
+    return Signal.LENGTH_MEDIUM if length < 200 else Signal.LENGTH_LONG
 
 
-def document(body: str, author_name: str = "", author_email: str = "", author_url: str = "") -> str:
-    """Build the document the model reads: tagged body, then feature and signal tokens."""
-    body = strip_markup(body)
+def to_document(item: ScoringInput) -> str:
+    """Build the document the model reads: tagged body, then feature and signal tokens.
+
+    Training reads its examples through this same function, so the two cannot drift.
+    """
+    body = strip_markup(item.body)
     tagged = tag_entities(normalize(body))
     extra = list(tagged.tokens)
     if tagged.links >= 2:
-        extra.append("sig_many_links")
-    extra += form_signals(body, author_name, author_email, author_url)
+        extra.append(Signal.MANY_LINKS)
+    extra += form_signals(body, item.author_name, item.author_email, item.author_url)
     return " ".join([tagged.text, *extra]) if tagged.text else " ".join(extra)

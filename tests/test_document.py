@@ -1,24 +1,25 @@
-"""Tests for comment normalisation, typed tokens and form signals."""
+"""The document builder: comment normalisation, typed tokens and form signals."""
 
 from __future__ import annotations
 
 import pytest
 
-from service.features import (
-    EMAIL,
-    LINK,
-    PHONE,
-    PRICE,
-    TIME_LINK,
-    USERNAME,
-    document,
+from service.scoring.document import (
+    ScoringInput,
     form_signals,
     has_mixed_script,
     link_domain,
     normalize,
     strip_markup,
     tag_entities,
+    to_document,
 )
+from service.scoring.tokens import EMAIL, LINK, PHONE, PRICE, TIME_LINK, USERNAME
+
+
+def document(body: str, **author: str) -> str:
+    """The document the model reads for a comment with this body and author fields."""
+    return to_document(ScoringInput(body, **author))
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The worker's model: loaded hash-checked, and swapped only for a new file that passes too."""
+"""The model file watcher: the model loaded hash-checked, swapped only for a file that passes."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.model_file import ModelIntegrityError, card_path
 from service.moderation.policy import Thresholds
-from service.scoring import Scorer
+from service.scoring.model_file import ModelIntegrityError, card_path
+from service.scoring.scorer import Scorer
 from service.settings import Settings
 
 log = logging.getLogger("modq.worker")
@@ -27,7 +27,7 @@ class LoadedModel:
     version: str
 
 
-def load(settings: Settings) -> LoadedModel:
+def load_model(settings: Settings) -> LoadedModel:
     """Load the model file; the settings' thresholds override the model card's."""
     scorer = Scorer.load(settings.model_path)
     card = scorer.card
@@ -41,9 +41,9 @@ def load(settings: Settings) -> LoadedModel:
 class ModelWatch:
     """Notices a replaced model file; a file that fails its checks is refused, loudly."""
 
-    def __init__(self, settings: Settings, every_s: float | None = None) -> None:
+    def __init__(self, settings: Settings, every_s: float = CHECK_EVERY_S) -> None:
         self._settings = settings
-        self._every_s = CHECK_EVERY_S if every_s is None else every_s
+        self._every_s = every_s
         self._stamp = _stamp(settings.model_path)
         self._checked = time.monotonic()
 
@@ -58,7 +58,7 @@ class ModelWatch:
             return None
         self._stamp = stamp
         try:
-            loaded = load(self._settings)
+            loaded = load_model(self._settings)
         except ModelIntegrityError as exc:
             log.error("event=model.refused keeping=current error=%r", str(exc))
             return None

@@ -1,4 +1,4 @@
-"""Check a model file against its JSON card and audit the types it names, without loading it."""
+"""The model file and its card: the contract model/ writes and the service checks before loading."""
 
 from __future__ import annotations
 

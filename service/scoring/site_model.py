@@ -1,4 +1,4 @@
-"""What a site's moderators teach: log-odds learned online, added to the shipped model's.
+"""The site's learned model: log-odds learned online from its moderators, added to the shipped one.
 
 The shipped model knows the languages and spam of its training data. Each site's own
 decisions (approve = ham, spam = spam) train a second, small linear model over the
@@ -20,12 +20,10 @@ from itertools import repeat
 #: Hash space of the learned word and word-pair features (a power of two); collisions are
 #: rare at one site's vocabulary. Character buckets follow, numbered from BUCKETS up.
 BUCKETS = 1 << 20
-#: AdaGrad's base step. Replaying English, Russian, Indonesian and Arabic streams
-#: (docs/model.md), 0.5 learned the new languages more slowly and 2.0 overshot on English.
+#: AdaGrad's base step, chosen by replaying streams of decisions (docs/model.md).
 LEARNING_RATE = 1.0
-#: Where a feature's sum of squared gradients starts. Without it AdaGrad's first step on a
-#: feature is the full rate however small the gradient, so confirming a comment the model
-#: was already sure of moved all its words as far as correcting a mistake (docs/model.md).
+#: Where a feature's sum of squared gradients starts, so that confirming a verdict the model
+#: was already sure of takes a small step, not the full rate (docs/model.md).
 INITIAL_SQUARES = 1e-3
 _PAIR_MIX = 0x9E3779B1  # an odd multiplier (Knuth's golden ratio hash), so pairs spread
 

@@ -1,9 +1,8 @@
-"""The model's text features and margin, computed per comment from its fitted parts.
+"""The fast linear path: the model's features and margin for one comment, in plain Python.
 
-scikit-learn's transforms cost about 0.7 ms each per call whatever the batch holds (checks,
-sparse matrices, a pipeline per block), which is most of the time of scoring one comment.
-This module reads the same fitted vocabulary, idf weights, hashing and coefficients and
-does the same arithmetic in plain Python, a comment at a time: the saved file stays stock
+scikit-learn's transforms have a fixed cost per call that dominates small batches
+(docs/benchmarks.md). This module reads the same fitted vocabulary, idf weights, hashing and
+coefficients and does the same arithmetic a comment at a time: the saved file stays stock
 scikit-learn, and tests hold the two paths to the same numbers.
 """
 
@@ -45,7 +44,7 @@ class LinearText:
         self._word_idf = [float(x) for x in words.idf_]
         self._analyze_chars: Callable[[str], list[str]] = hashing.build_analyzer()
         self._buckets = int(hashing.n_features)
-        # array('d'): indexing one element gives a float at once; numpy's costs ten times more.
+        # array('d'): indexing one element gives a Python float at once, unlike numpy.
         self._char_idf = array("d", tfidf.idf_)
         n_words = len(self._word_idf)
         self._word_coef = [float(x) for x in coef[:n_words]]
