@@ -10,10 +10,10 @@ from pathlib import Path
 import redis as redis_lib
 from flask.testing import FlaskClient
 
-from service import pepper
 from service.moderation.privacy import author_key
 from service.settings import Settings
 from service.storage import keys as rkeys
+from service.storage.privacy import load_pepper
 from tests.conftest import Keys
 from tests.factories import SPAM, comment_body
 
@@ -148,8 +148,8 @@ def test_author_keys_are_keyed_per_site_and_not_a_plain_hash() -> None:
 def test_pepper_is_created_once_and_private(tmp_path: Path) -> None:
     settings = Settings.from_env({}, data_dir=tmp_path)
 
-    first, second = pepper.load(settings), pepper.load(settings)
+    first, second = load_pepper(settings), load_pepper(settings)
 
     assert first == second and len(first) == 64
     assert stat.S_IMODE((tmp_path / "pepper").stat().st_mode) == 0o600
-    assert pepper.load(Settings.from_env({"MODQ_PEPPER": "x" * 40})) == b"x" * 40
+    assert load_pepper(Settings.from_env({"MODQ_PEPPER": "x" * 40})) == b"x" * 40

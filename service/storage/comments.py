@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -10,38 +9,31 @@ from dataclasses import dataclass
 
 import redis
 
-from service.moderation.comments import (
-    Author,
-    Comment,
-    CommentStatus,
-    Decision,
-    NewComment,
-)
+from service.moderation.comments import Comment, CommentStatus, NewComment
 from service.moderation.errors import StorageUnavailableError
 from service.settings import Settings
 from service.storage import keys
+from service.storage.comment_hash import (
+    INTAKE,
+    CommentText,
+    decision_fields,
+    intake_values,
+    read_comment,
+)
 from service.storage.connection import run_script, translate_errors
 from service.storage.durability import Guard
-from service.storage.verdicts import (
-    Outcome,
-    Unscored,
-    VerdictWriter,
-    read_texts,
-    read_unscored,
-)
+from service.storage.verdicts import Outcome, VerdictWriter, read_texts
 
 _DECIDE_RETRIES = 20
 _DAY_S = 86_400
+#: Entries read past a page of the review queue, for comments stored in the same microsecond.
+_TIE_MARGIN = 100
 
 # Stores new comments: each one's hash, its IP under its own expiring key, its author index
 # entry and its intake stream entry, all or nothing, in one script call. The hash's field
 # names live in the script and only values travel: half the arguments to encode and parse.
 # KEYS: the intake stream, then threes per comment (hash, IP key, author set);
-# ARGV: the IP TTL, then per comment its IP and one value per field of _FIELDS, in order.
-_FIELDS = (
-    "id", "site", "created_us", "status", "name", "email", "body",
-    "author_key", "thread", "url", "user_agent", "referrer", "parent_id", "lang",
-)  # fmt: skip
+# ARGV: the IP TTL, then per comment its IP and one value per field of INTAKE, in order.
 _ADD_COMMENTS = """
 local fields = {FIELDS}
 local ip_ttl, at = ARGV[1], 2
@@ -63,8 +55,8 @@ for i = 0, (#KEYS - 1) / 3 - 1 do
   at = at + 1 + #fields
 end
 return 1
-""".replace("AUTHOR_KEY", str(_FIELDS.index("author_key") + 1)).replace(
-    "FIELDS", ", ".join(f"'{name}'" for name in _FIELDS)
+""".replace("AUTHOR_KEY", str(INTAKE.index("author_key") + 1)).replace(
+    "FIELDS", ", ".join(f"'{name}'" for name in INTAKE)
 )
 
 
@@ -116,14 +108,13 @@ class CommentStore:
         script_keys = [keys.intake_stream()]
         args = [str(self._retention.ip_days * _DAY_S)]
         for comment in comments:
-            fields = _hash_args(comment)
             script_keys += [
                 keys.comment(comment.id),
                 keys.comment_ip(comment.id),
                 keys.author_comments(comment.site, comment.author_key),
             ]
             args.append(comment.content.ip or "")
-            args += fields
+            args += intake_values(comment)
         run_script(self._redis, self._add, script_keys, args)
         return comments
 
@@ -140,17 +131,17 @@ class CommentStore:
                 pipe.hgetall(keys.comment(comment_id))
                 pipe.get(keys.comment_ip(comment_id))
             replies = pipe.execute()
-        return [_from_hash(raw, ip) for raw, ip in zip(replies[::2], replies[1::2], strict=True)]
+        return [read_comment(raw, ip) for raw, ip in zip(replies[::2], replies[1::2], strict=True)]
 
     @translate_errors
-    def unscored(self, comment_ids: Sequence[str]) -> list[Unscored | None]:
+    def unscored(self, comment_ids: Sequence[str]) -> list[CommentText | None]:
         """What the model reads of these comments; None where one is missing or scored."""
-        return read_unscored(self._redis, comment_ids)
+        return read_texts(self._redis, comment_ids, scored_too=False)
 
     @translate_errors
-    def texts(self, comment_ids: Sequence[str]) -> list[Unscored | None]:
+    def texts(self, comment_ids: Sequence[str]) -> list[CommentText | None]:
         """What the model reads of these comments, scored or not; None where one is gone."""
-        return read_texts(self._redis, comment_ids)
+        return read_texts(self._redis, comment_ids, scored_too=True)
 
     @translate_errors
     def apply_verdicts(self, outcomes: Sequence[Outcome]) -> list[int]:
@@ -165,7 +156,7 @@ class CommentStore:
         low = after[0] if after else "-inf"
         # Ties (two processes in one microsecond) are ordered by member: over-fetch for them.
         raw = self._redis.zrangebyscore(
-            keys.review_queue(site), low, "+inf", start=0, num=limit + 100, withscores=True
+            keys.review_queue(site), low, "+inf", start=0, num=limit + _TIE_MARGIN, withscores=True
         )
         entries = [(int(score), member.decode()) for member, score in raw]
         if after:
@@ -195,7 +186,7 @@ class CommentStore:
             for _ in range(_DECIDE_RETRIES):
                 try:
                     pipe.watch(key)
-                    current = _from_hash(pipe.hgetall(key), pipe.get(keys.comment_ip(comment_id)))
+                    current = read_comment(pipe.hgetall(key), pipe.get(keys.comment_ip(comment_id)))
                     if current is None or current.site != site:
                         return None
                     decided = change(current)
@@ -221,15 +212,7 @@ class CommentStore:
 
 def _write_decision(pipe: redis.client.Pipeline, before: Comment, after: Comment) -> None:
     assert after.decision is not None and after.decided_at is not None
-    pipe.hset(
-        keys.comment(after.id),
-        mapping={
-            "status": after.status.value,
-            "decision": after.decision.value,
-            "decided_by": after.decided_by,
-            "decided_at": repr(after.decided_at),
-        },
-    )
+    pipe.hset(keys.comment(after.id), mapping=decision_fields(after))
     pipe.zrem(keys.review_queue(after.site), after.id)
     if after.author_key:
         history = keys.author_history(after.site, after.author_key)
@@ -250,47 +233,3 @@ def _write_decision(pipe: redis.client.Pipeline, before: Comment, after: Comment
             "at": repr(after.decided_at),
         },
     )
-
-
-def _hash_args(comment: Comment) -> list[str]:
-    """The hash's values in the order of _FIELDS."""
-    content = comment.content
-    author = content.author
-    return [
-        comment.id, comment.site, str(round(comment.created_at * 1e6)), comment.status.value,
-        author.name, author.email, content.body, comment.author_key, content.thread,
-        author.url, content.user_agent, content.referrer, content.parent_id, content.lang,
-    ]  # fmt: skip
-
-
-def _from_hash(raw: dict[bytes, bytes], ip: bytes | None = None) -> Comment | None:
-    if not raw:
-        return None
-    h = {k.decode(): v.decode() for k, v in raw.items()}
-    h["ip"] = ip.decode() if ip else ""
-    content = NewComment(
-        author=Author(name=h["name"], email=h["email"], url=h.get("url", "")),
-        body=h["body"],
-        **{
-            f: h.get(f, "") for f in ("thread", "ip", "user_agent", "referrer", "parent_id", "lang")
-        },
-    )
-    return Comment(
-        id=h["id"],
-        site=h["site"],
-        content=content,
-        created_at=int(h["created_us"]) / 1e6,
-        status=CommentStatus(h["status"]),
-        score=_optional_float(h.get("score")),
-        reasons=tuple(json.loads(h.get("reasons", "[]"))),
-        model_version=h.get("model_version", ""),
-        scored_at=_optional_float(h.get("scored_at")),
-        decision=Decision(h["decision"]) if h.get("decision") else None,
-        decided_by=h.get("decided_by", ""),
-        decided_at=_optional_float(h.get("decided_at")),
-        author_key=h.get("author_key", ""),
-    )
-
-
-def _optional_float(value: str | None) -> float | None:
-    return None if value is None or value == "" else float(value)

@@ -1,11 +1,36 @@
-"""Erasure and author history in Redis: what a reader's right to be forgotten touches."""
+"""What readers' privacy rests on in storage: erasure, author history, the fingerprint pepper."""
 
 from __future__ import annotations
 
+import os
+import secrets
+
 import redis
 
+from service.settings import Settings
 from service.storage import keys
 from service.storage.connection import translate_errors
+
+#: The pepper's file under the data directory when MODQ_PEPPER is unset.
+PEPPER_FILE = "pepper"
+
+
+def load_pepper(settings: Settings) -> bytes:
+    """Return the secret pepper of author fingerprints: MODQ_PEPPER, or `<data_dir>/pepper`.
+
+    The file is made once (mode 600) the first time, outside Redis's files.
+    """
+    if settings.pepper:
+        return settings.pepper.encode()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.data_dir / PEPPER_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_hex(32))
+    return path.read_bytes().strip()
 
 
 class PrivacyStore:

@@ -11,6 +11,7 @@ import redis
 
 from service.moderation.comments import Verdict
 from service.storage import keys
+from service.storage.comment_hash import TEXT, CommentText, read_text
 from service.storage.connection import run_script
 
 # Writes every effect of each verdict of a batch once per comment id: a redelivered comment
@@ -58,61 +59,29 @@ end
 return results
 """
 
-#: The hash fields a worker reads: where the comment belongs and what the model sees.
-_FIELDS = ("site", "scored_at", "name", "email", "url", "body")
-
-
-@dataclass(frozen=True, slots=True)
-class Unscored:
-    """A stored comment still waiting for its verdict, as much of it as scoring needs."""
-
-    id: str
-    site: str
-    name: str
-    email: str
-    url: str
-    body: str
-
 
 @dataclass(frozen=True)
 class Outcome:
     """A verdict for a comment; `dead_letter` counts the failed deliveries that forced it."""
 
-    comment: Unscored
+    comment: CommentText
     verdict: Verdict
     dead_letter: int = 0
 
 
-def read_unscored(client: redis.Redis, comment_ids: Sequence[str]) -> list[Unscored | None]:
-    """The comments with these ids, None where one is missing or already scored."""
-    return _read(client, comment_ids, scored=False)
-
-
-def read_texts(client: redis.Redis, comment_ids: Sequence[str]) -> list[Unscored | None]:
-    """What the model reads of these comments, scored or not; None where one is gone."""
-    return _read(client, comment_ids, scored=True)
-
-
-def _read(client: redis.Redis, comment_ids: Sequence[str], scored: bool) -> list[Unscored | None]:
+def read_texts(
+    client: redis.Redis, comment_ids: Sequence[str], scored_too: bool
+) -> list[CommentText | None]:
+    """What the model reads of these comments; None where one is gone or, unless
+    `scored_too`, already scored."""
     with client.pipeline(transaction=False) as pipe:
         for comment_id in comment_ids:
-            pipe.hmget(keys.comment(comment_id), _FIELDS)
+            pipe.hmget(keys.comment(comment_id), TEXT)
         replies = pipe.execute()
-    return [_unscored(cid, raw, scored) for cid, raw in zip(comment_ids, replies, strict=True)]
-
-
-def _unscored(comment_id: str, raw: list[bytes | None], scored: bool) -> Unscored | None:
-    site, scored_at, name, email, url, body = raw
-    if site is None or (scored_at is not None and not scored):
-        return None
-    return Unscored(
-        comment_id,
-        site.decode(),
-        (name or b"").decode(),
-        (email or b"").decode(),
-        (url or b"").decode(),
-        (body or b"").decode(),
-    )
+    return [
+        read_text(comment_id, raw, scored_too)
+        for comment_id, raw in zip(comment_ids, replies, strict=True)
+    ]
 
 
 class VerdictWriter:
