@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import logging
 import time
@@ -14,19 +13,19 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api
 from limits.storage import RedisStorage
 
-from service import logs, pepper
+from service import logs
 from service.api import comments, errors, health, metrics, moderation, privacy, review
 from service.api.context import Services
 from service.api.limits import RateLimits
 from service.moderation.workflow import Moderation
-from service.scoring import ModelIntegrityError, verify_model_file
+from service.scoring.model_file import ModelIntegrityError, verify_model_file
 from service.settings import Settings
 from service.storage.apikeys import CachedKeys, KeyStore
 from service.storage.comments import CommentStore, Retention
 from service.storage.connection import connect, redis_url
 from service.storage.durability import Guard
 from service.storage.learned import LearnedStore
-from service.storage.privacy import PrivacyStore
+from service.storage.privacy import PrivacyStore, load_pepper
 from service.storage.probe import Probe
 
 log = logging.getLogger("modq.api")
@@ -76,10 +75,9 @@ def _services(settings: Settings, client: redis.Redis) -> Services:
         CommentStore(client, guard, Retention.of(settings)),
         CachedKeys(KeyStore(client), settings.key_cache_seconds),
         PrivacyStore(client),
-        pepper.load(settings),
-        learning=LearnedStore(client),
+        LearnedStore(client),
+        load_pepper(settings),
     )
-    probe = Probe(client, guard)
     rate_limits = RateLimits(
         RedisStorage("redis://", connection_pool=client.connection_pool, key_prefix="modq:rl"),
         settings.rate_limit_per_ip,
@@ -87,13 +85,17 @@ def _services(settings: Settings, client: redis.Redis) -> Services:
         settings.rate_limit_auth_failures,
     )
     proxies = tuple(ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies)
-    wired = Services(moderation_, probe, rate_limits, proxies, None)
+    version, error = _model_check(settings)
+    return Services(moderation_, Probe(client, guard), rate_limits, proxies, version, error)
+
+
+def _model_check(settings: Settings) -> tuple[str | None, str]:
+    """The model file's version if it passes its checks, else None and why."""
     try:
-        card = verify_model_file(settings.model_path)
+        return verify_model_file(settings.model_path).version, ""
     except ModelIntegrityError as exc:
         log.error("event=model.invalid path=%s error=%s", settings.model_path, exc)
-        return dataclasses.replace(wired, model_error=str(exc))
-    return dataclasses.replace(wired, model_card=card)
+        return None, str(exc)
 
 
 def _start_timer() -> None:

@@ -11,9 +11,8 @@ from service.api.limits import Network, RateLimits, client_address
 from service.api.parsing import Blueprint
 from service.moderation.access import Principal
 from service.moderation.errors import AuthenticationError
+from service.moderation.ports import Monitor
 from service.moderation.workflow import Moderation
-from service.scoring import ModelCard
-from service.storage.probe import Probe
 
 
 @dataclass(frozen=True)
@@ -21,10 +20,11 @@ class Services:
     """Everything `create_app` wires for the views."""
 
     moderation: Moderation
-    probe: Probe
+    monitor: Monitor
     limits: RateLimits
     trusted_proxies: tuple[Network, ...]
-    model_card: ModelCard | None
+    #: The version of the model file that passed its checks, or None and why it did not.
+    model_version: str | None
     model_error: str = ""
 
 

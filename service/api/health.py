@@ -23,11 +23,11 @@ def healthz() -> dict[str, Any]:
 def readyz() -> Response:
     """Answer 200 when Redis answers, keeps what it acknowledges and the model checks out."""
     wired = services()
-    checks: dict[str, Any] = {"redis": wired.probe.redis_status()}
-    card = wired.model_card
-    checks["model"] = {"version": card.version} if card else {"error": wired.model_error}
+    checks: dict[str, Any] = {"redis": wired.monitor.status()}
+    version = wired.model_version
+    checks["model"] = {"version": version} if version else {"error": wired.model_error}
     durable = checks["redis"] == "ok" and _durability(wired, checks)
-    ready = durable and card is not None
+    ready = durable and version is not None
     response = jsonify({"status": "ready" if ready else "not ready", "checks": checks})
     response.status_code = 200 if ready else 503
     return response
@@ -35,11 +35,11 @@ def readyz() -> Response:
 
 def _durability(wired: Services, checks: dict[str, Any]) -> bool:
     try:
-        durability = wired.probe.durability()
+        durability = wired.monitor.durability()
     except StorageUnavailableError as exc:
         checks["durability"] = {"error": str(exc)}
         return False
-    accepted = wired.probe.guard.accept_data_loss
+    accepted = wired.monitor.accept_data_loss
     checks["durability"] = {"safe": durability.safe, "problems": list(durability.problems)}
     if not durability.safe and accepted:
         checks["durability"]["accepted_data_loss"] = True

@@ -10,13 +10,13 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from service.api.context import services
 from service.api.parsing import Blueprint
-from service.storage.probe import Stats
+from service.moderation.ports import Stats
 
 blp = Blueprint("metrics", __name__, description="Prometheus metrics for operators.")
 
 
-class RedisCollector:
-    """Turns a `stats.Stats` snapshot into metric families; labels are site names only."""
+class StatsCollector:
+    """Turns a `Stats` snapshot into metric families; labels are site names only."""
 
     def __init__(self, snapshot: Stats, model_version: str) -> None:
         self._snapshot = snapshot
@@ -70,7 +70,6 @@ class RedisCollector:
 def metrics() -> Response:
     """Expose backlog, queue lengths and verdict counters."""
     wired = services()
-    card = wired.model_card
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(RedisCollector(wired.probe.stats(), card.version if card else "none"))
+    registry.register(StatsCollector(wired.monitor.stats(), wired.model_version or "none"))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

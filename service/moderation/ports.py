@@ -1,8 +1,9 @@
-"""The seams between the domain and storage: what the workflow needs, as Protocols."""
+"""The seams between the domain and storage: what the use cases and operators need."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from service.moderation.access import KeyRecord
@@ -57,3 +58,38 @@ class Clock(Protocol):
     """Seconds since the epoch."""
 
     def __call__(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class Durability:
+    """Problems found in the storage's configuration; none means acknowledged writes survive."""
+
+    problems: tuple[str, ...]
+
+    @property
+    def safe(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class Stats:
+    """A snapshot of the work in storage: counts only, never comment content."""
+
+    backlog: int
+    pending: int
+    queues: dict[str, int] = field(default_factory=dict)
+    counters: dict[str, dict[str, int]] = field(default_factory=dict)
+    learned: dict[str, int] = field(default_factory=dict)
+
+
+class Monitor(Protocol):
+    """What operators ask of storage: is it up, can it lose what it acknowledges, what waits."""
+
+    @property
+    def accept_data_loss(self) -> bool: ...
+
+    def status(self) -> str: ...
+
+    def durability(self) -> Durability: ...
+
+    def stats(self) -> Stats: ...

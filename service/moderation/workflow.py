@@ -53,9 +53,9 @@ class Moderation:
         comments: CommentRepository,
         keys: KeyRepository,
         privacy: PrivacyRepository,
+        learning: LearningRepository,
         pepper: bytes,
         clock: Clock = time.time,
-        learning: LearningRepository | None = None,
     ) -> None:
         self._comments = comments
         self._keys = keys
@@ -130,8 +130,6 @@ class Moderation:
     def learned(self, caller: Principal) -> Learned:
         """How far the caller's site's decisions have taught its model."""
         _require(caller, KeyKind.MODERATOR)
-        if self._learning is None:
-            return Learned(0, 0)
         return Learned(*self._learning.summary_of(caller.site))
 
     def erase_comment(self, caller: Principal, comment_id: str) -> int:

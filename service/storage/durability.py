@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 
 import redis
 
 from service.moderation.errors import StorageUnavailableError
+from service.moderation.ports import Durability
 
 log = logging.getLogger("modq.storage")
 
@@ -18,17 +18,6 @@ SAFE_VALUES = {
     "appendfsync": {"always"},
     "maxmemory-policy": {"noeviction"},
 }
-
-
-@dataclass(frozen=True)
-class Durability:
-    """Problems found in a Redis's configuration; none means acknowledged writes survive."""
-
-    problems: tuple[str, ...]
-
-    @property
-    def safe(self) -> bool:
-        return not self.problems
 
 
 def inspect(client: redis.Redis) -> Durability:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 
 import redis
 
-from service.learning import SiteModel
+from service.scoring.site_model import SiteModel
 from service.storage import keys
 from service.storage.connection import translate_errors
 

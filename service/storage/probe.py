@@ -2,35 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import redis
 
+from service.moderation.ports import Durability, Stats
 from service.storage import keys
 from service.storage.connection import translate_errors
-from service.storage.durability import Durability, Guard
+from service.storage.durability import Guard
 from service.storage.learned import learning_steps
 
 
-@dataclass(frozen=True)
-class Stats:
-    """A snapshot of modq's state in Redis; no comment content, only counts."""
-
-    backlog: int
-    pending: int
-    queues: dict[str, int] = field(default_factory=dict)
-    counters: dict[str, dict[str, int]] = field(default_factory=dict)
-    learned: dict[str, int] = field(default_factory=dict)
-
-
 class Probe:
-    """Read-only checks and figures for /readyz and /metrics."""
+    """Read-only checks and figures for /readyz and /metrics: the `Monitor` of Redis."""
 
     def __init__(self, client: redis.Redis, guard: Guard) -> None:
         self._client = client
-        self.guard = guard
+        self._guard = guard
 
-    def redis_status(self) -> str:
+    @property
+    def accept_data_loss(self) -> bool:
+        """Whether the operator accepts a Redis that can lose acknowledged writes."""
+        return self._guard.accept_data_loss
+
+    def status(self) -> str:
         """'ok' if Redis answers a PING, else what went wrong."""
         try:
             self._client.ping()
@@ -41,7 +34,7 @@ class Probe:
     @translate_errors
     def durability(self) -> Durability:
         """The Redis's durability, as the write guard last saw it."""
-        return self.guard.current()
+        return self._guard.current()
 
     @translate_errors
     def stats(self) -> Stats:
