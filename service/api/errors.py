@@ -31,6 +31,9 @@ _DOMAIN_STATUS: dict[type[ModqError], int] = {
     DecisionConflictError: 409,
 }
 
+#: What each place webargs reads from is called in a message.
+_PARTS = {"json": "the request body", "query": "the query string", "view_args": "the path"}
+
 _DOMAIN_MESSAGE: dict[type[ModqError], str] = {
     AuthenticationError: "send a valid key as 'Authorization: Bearer <key>'",
     CommentNotFoundError: "no such comment",
@@ -62,8 +65,14 @@ def handle_http_exception(error: HTTPException) -> Response:
     errors = data.get("errors") or data.get("messages")
     message = data.get("message") or _first_line(error.description) or HTTPStatus(code).phrase
     if errors and code == 422:
-        message = "the request body is not a valid comment: see 'errors'"
+        message = _invalid(errors, data.get("schema"))
     return error_response(code, message, errors, data.get("headers"))
+
+
+def domain_error(error: ModqError) -> tuple[int, str]:
+    """The HTTP status and message of a domain error."""
+    code = _DOMAIN_STATUS.get(type(error), 400)
+    return code, _DOMAIN_MESSAGE.get(type(error)) or str(error)
 
 
 def register(app: Flask) -> None:
@@ -75,8 +84,7 @@ def register(app: Flask) -> None:
 
 
 def _handle_domain(error: ModqError) -> Response:
-    code = _DOMAIN_STATUS.get(type(error), 400)
-    message = _DOMAIN_MESSAGE.get(type(error)) or str(error)
+    code, message = domain_error(error)
     headers = {"WWW-Authenticate": 'Bearer realm="modq"'} if code == 401 else None
     return error_response(code, message, headers=headers)
 
@@ -96,6 +104,15 @@ def _handle_unexpected(error: Exception) -> Response:
     where = f"{frame.filename}:{frame.lineno}" if frame else "?"
     log.error("event=http.unhandled error=%s where=%s", type(error).__name__, where)
     return error_response(500, "internal error; it has been logged")
+
+
+def _invalid(errors: Any, schema: Any) -> str:
+    """Say which part of the request failed validation, and as what."""
+    # webargs keys the messages by where it looked: "json", "query", ...
+    where = next(iter(errors), "") if isinstance(errors, dict) and len(errors) == 1 else ""
+    part = _PARTS.get(where, "the request")
+    subject = getattr(schema, "SUBJECT", "valid")
+    return f"{part} is not {subject}: see 'errors'"
 
 
 def _first_line(text: str | None) -> str:

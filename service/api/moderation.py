@@ -6,10 +6,9 @@ from typing import Any
 
 from service.api import schemas
 from service.api.context import caller, keyed_blueprint, services
-from service.api.errors import error_body
+from service.api.errors import domain_error, error_body
 from service.moderation.comments import Comment, Decision
-from service.moderation.errors import CommentNotFoundError
-from service.moderation.workflow import Learned
+from service.moderation.workflow import DecisionOutcome, Learned
 
 blp = keyed_blueprint(
     "moderation", __name__, "/v1/moderation", "Review held comments (moderator token)."
@@ -59,12 +58,12 @@ def decide_many(args: dict[str, Any]) -> dict[str, Any]:
     """Decide many comments at once; each item succeeds or fails on its own."""
     requests: list[tuple[str, Decision]] = [(d["id"], d["decision"]) for d in args["decisions"]]
     outcomes = services().moderation.decide_many(caller(), requests)
-    return {"results": [_result(o.comment_id, o.comment, o.error) for o in outcomes]}
+    return {"results": [_result(outcome) for outcome in outcomes]}
 
 
-def _result(comment_id: str, comment: Comment | None, error: Exception | None) -> dict[str, Any]:
-    if comment is not None:
-        return {"id": comment_id, "ok": True, "status": comment.status.value, "error": None}
-    code = 404 if isinstance(error, CommentNotFoundError) else 409
-    message = "no such comment" if code == 404 else str(error)
-    return {"id": comment_id, "ok": False, "status": None, "error": error_body(code, message)}
+def _result(outcome: DecisionOutcome) -> dict[str, Any]:
+    result: dict[str, Any] = {"id": outcome.comment_id, "ok": outcome.error is None}
+    if outcome.error is not None:
+        return result | {"status": None, "error": error_body(*domain_error(outcome.error))}
+    assert outcome.comment is not None
+    return result | {"status": outcome.comment.status.value, "error": None}

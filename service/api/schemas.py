@@ -7,7 +7,7 @@ import binascii
 import ipaddress
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import (
     Schema,
@@ -93,6 +93,8 @@ class AuthorIn(Schema):
 
 class CommentIn(Schema):
     """A comment as a site's backend sends it."""
+
+    SUBJECT: ClassVar[str] = "a valid comment"
 
     thread = Text(2048, load_default="", metadata={"description": "URL of the page"})
     author = fields.Nested(AuthorIn, required=True)
@@ -180,6 +182,8 @@ class ReviewItem(CommentOut):
 class EraseIn(Schema):
     """Erase every comment of an e-mail address, or one comment, at the caller's site."""
 
+    SUBJECT: ClassVar[str] = "a valid erasure request"
+
     email = Text(100, validate=EMAIL, metadata={"format": "email"})
     comment_id = fields.String(validate=validate.Length(max=64))
 
@@ -194,6 +198,8 @@ class EraseOut(Schema):
 
 
 class QueueArgs(Schema):
+    SUBJECT: ClassVar[str] = "a valid request for a page of the queue"
+
     cursor = fields.String(load_default=None)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
@@ -220,6 +226,8 @@ class LearnedOut(Schema):
 
 
 class DecisionIn(Schema):
+    SUBJECT: ClassVar[str] = "a valid decision"
+
     decision = fields.Enum(Decision, by_value=True, required=True)
 
 
@@ -228,6 +236,8 @@ class BulkItemIn(DecisionIn):
 
 
 class BulkDecisionIn(Schema):
+    SUBJECT: ClassVar[str] = "a valid list of decisions"
+
     decisions = fields.List(
         fields.Nested(BulkItemIn), required=True, validate=validate.Length(min=1, max=500)
     )
