@@ -135,7 +135,9 @@ def modq_app(tmp: Path, scoring_workers: int = 0, name: str = "modq") -> Iterato
         check=True,
         cwd=procs.ROOT,
     ).stdout.strip()
+    # No learner: nothing here makes decisions for one to learn.
     serve = [*modq, "serve", "--port", str(port), "--scoring-workers", str(scoring_workers)]
+    serve += ["--learning-workers", "0"]
     process = procs.spawn(serve, env, tmp / f"{name}.log")
     try:
         procs.wait_http(f"http://127.0.0.1:{port}/readyz")

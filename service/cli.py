@@ -1,15 +1,14 @@
-"""The `modq` command: serve, api, worker, keys, learned, train, evaluate."""
+"""The `modq` command: serve, api, worker, learner, keys, learned, and what others register."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +17,9 @@ from service.moderation.access import KeyKind, check_site_name
 from service.settings import Settings, SettingsError
 from service.storage import server as redis_server
 from service.storage.connection import connect
+
+if TYPE_CHECKING:
+    from service.loop import Build
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -40,7 +42,28 @@ def redis_for(settings: Settings) -> Iterator[str]:
             yield url
 
 
-@click.group()
+#: The entry-point group through which other packages add commands (model/ adds `train` and
+#: `evaluate`), so that the service never imports them.
+COMMANDS_GROUP = "modq.commands"
+
+
+class Commands(click.Group):
+    """modq's own commands, and those registered under COMMANDS_GROUP, loaded when called."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        registered = {point.name for point in entry_points(group=COMMANDS_GROUP)}
+        return sorted({*super().list_commands(ctx), *registered})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        own = super().get_command(ctx, cmd_name)
+        if own is not None:
+            return own
+        points = entry_points(group=COMMANDS_GROUP, name=cmd_name)
+        command: click.Command | None = next((p.load() for p in points), None)
+        return command
+
+
+@click.group(cls=Commands)
 def main() -> None:
     """modq: comment moderation with a spam model, a review queue and moderators."""
 
@@ -52,15 +75,12 @@ def main() -> None:
 @click.option(
     "--scoring-workers", type=int, help="Scoring workers, 0 for none [MODQ_SCORING_WORKERS]."
 )
-def serve(
-    host: str | None, port: int | None, api_workers: int | None, scoring_workers: int | None
-) -> None:
-    """Run the API, the scoring workers and (without REDIS_URL) an embedded Redis."""
+@click.option("--learning-workers", type=int, help="Learners, 0 for none [MODQ_LEARNING_WORKERS].")
+def serve(**options: Any) -> None:
+    """Run the API, the scoring workers, the learner and (without REDIS_URL) an embedded Redis."""
     from service.serve import Supervisor
 
-    settings = load_settings(
-        host=host, port=port, api_workers=api_workers, scoring_workers=scoring_workers
-    )
+    settings = load_settings(**options)
     sys.exit(Supervisor(settings).run())
 
 
@@ -76,16 +96,36 @@ def api() -> None:
     os.execv(args[0], args)
 
 
+BURST = click.option("--burst", is_flag=True, help="Exit once nothing is waiting.")
+NAME = click.option("--name", help="Stable name, so a restarted process resumes what it held.")
+
+
 @main.command()
-@click.option("--burst", is_flag=True, help="Exit once no comment is waiting.")
-@click.option("--name", help="Stable name, so a restarted worker resumes what it held.")
+@BURST
+@NAME
 def worker(burst: bool, name: str | None) -> None:
     """Run one scoring worker until SIGTERM."""
-    from service import worker as scoring_worker
+    from service import worker as scoring
+
+    _run_loop(scoring.build, "worker", burst, name)
+
+
+@main.command()
+@BURST
+@NAME
+def learner(burst: bool, name: str | None) -> None:
+    """Run one learner (moderators' decisions -> each site's model) until SIGTERM."""
+    from service import learner as learning
+
+    _run_loop(learning.build, "learner", burst, name)
+
+
+def _run_loop(build: Build, kind: str, burst: bool, name: str | None) -> None:
+    from service.loop import run_process
 
     settings = load_settings()
     with redis_for(settings) as url:
-        scoring_worker.run(settings, url, burst=burst, name=name)
+        run_process(build, kind, settings, url, burst=burst, name=name)
 
 
 @main.group()
@@ -186,59 +226,3 @@ def _redis() -> Iterator[Any]:
     settings = load_settings()
     with redis_for(settings) as url:
         yield connect(url, timeout_s=5)
-
-
-#: Labelled CSVs in the format of ../shared/data (text,label,...), one or more.
-DATA = click.option(
-    "--data",
-    "data",
-    multiple=True,
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A labelled CSV (text,label,lang,source,author,...); repeat for more.",
-)
-
-
-@main.command()
-@DATA
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def train(data: tuple[Path, ...], out: Path) -> None:
-    """Train the spam model on labelled CSVs; write the model file and its card."""
-    from model.train import train as train_model
-
-    card = train_model(list(data), out)
-    click.echo(
-        json.dumps(
-            {
-                "model": str(out),
-                "sha256": card.sha256,
-                "approve_below": card.approve_below,
-                "reject_above": card.reject_above,
-            }
-        )
-    )
-
-
-@main.command()
-@DATA
-@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--report",
-    "report_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Also write an HTML report with ROC, precision-recall, histograms and thresholds.",
-)
-def evaluate(data: tuple[Path, ...], model_path: Path | None, report_dir: Path | None) -> None:
-    """Print one JSON line of metrics of a model on labelled CSVs."""
-    from model.evaluate import evaluate as evaluate_model
-    from service.model_file import ModelIntegrityError
-
-    path = model_path or load_settings().model_path
-    try:
-        click.echo(json.dumps(evaluate_model(list(data), path)))
-        if report_dir is not None:
-            from model.report import write_report
-
-            click.echo(f"report: {write_report(list(data), path, report_dir)}", err=True)
-    except ModelIntegrityError as exc:
-        raise click.ClickException(f"refusing the model file: {exc}") from None

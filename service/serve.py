@@ -1,4 +1,4 @@
-"""`modq serve`: the API under gunicorn, the scoring workers and the embedded Redis, supervised."""
+"""`modq serve`: the API, the scoring workers, the learners and the embedded Redis, supervised."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ log = logging.getLogger("modq.serve")
 
 _POLL_S = 0.25
 _STOP_TIMEOUT_S = 20.0
+#: A child that exits within this long of starting is restarted after a growing pause ...
+_QUICK_EXIT_S = 5.0
+#: ... of this long the first time, doubled each time, and never longer than the cap.
+_FIRST_BACKOFF_S = 0.5
+_MAX_BACKOFF_S = 30.0
 
 
 def gunicorn_args(settings: Settings) -> list[str]:
@@ -32,6 +37,12 @@ def gunicorn_args(settings: Settings) -> list[str]:
         "--no-control-socket",
         "service.wsgi:app",
     ]  # fmt: skip
+
+
+def _loops(command: str, count: int) -> list[Child]:
+    """`count` processes of `modq worker` or `modq learner`, each with a stable name."""
+    args = [sys.executable, "-m", "service", command, "--name"]
+    return [Child(f"{command}-{n}", [*args, f"{command}-{n}"]) for n in range(count)]
 
 
 @dataclass
@@ -55,9 +66,9 @@ class Child:
 
     def backoff_s(self) -> float:
         # A child that dies right after starting (bad model file, port taken) backs off.
-        quick = time.monotonic() - self.started < 5
+        quick = time.monotonic() - self.started < _QUICK_EXIT_S
         self.failures = self.failures + 1 if quick else 0
-        return min(30.0, 0.5 * 2**self.failures) if quick else 0.0
+        return min(_MAX_BACKOFF_S, _FIRST_BACKOFF_S * 2**self.failures) if quick else 0.0
 
     def terminate(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -80,10 +91,10 @@ class Supervisor:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._stopping = False
-        worker_args = [sys.executable, "-m", "service", "worker", "--name"]
-        self._children = [Child("api", gunicorn_args(settings))] + [
-            Child(f"worker-{n}", [*worker_args, f"worker-{n}"])
-            for n in range(settings.scoring_workers)
+        self._children = [
+            Child("api", gunicorn_args(settings)),
+            *_loops("worker", settings.scoring_workers),
+            *_loops("learner", settings.learning_workers),
         ]
 
     def stop(self, *_: object) -> None:
@@ -130,7 +141,7 @@ class Supervisor:
             child.spawn(env)
 
     def _stop_children(self) -> None:
-        # The API first (no new comments), then workers finish their batch and ack.
+        # The API first (no new comments), then workers and learners finish and ack.
         deadline = time.monotonic() + _STOP_TIMEOUT_S
         for group in (self._children[:1], self._children[1:]):
             for child in group:

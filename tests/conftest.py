@@ -13,7 +13,7 @@ import redis as redis_lib
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service import worker
+from service import learner, worker
 from service.app import create_app
 from service.moderation.access import KeyKind
 from service.settings import Settings
@@ -105,10 +105,14 @@ def keys(redis: redis_lib.Redis) -> Keys:
 
 @pytest.fixture
 def drain(settings: Settings, redis: redis_lib.Redis) -> Callable[..., int]:
-    """Run a real worker (the shipped model) until the intake stream is empty."""
+    """Learn every decision, then score until the intake stream is empty (the shipped model).
+
+    Returns how many comments were scored.
+    """
 
     def run(**overrides: Any) -> int:
-        worker_settings = dataclasses.replace(settings, **overrides)
-        return worker.build(worker_settings, redis).run(burst=True)
+        loop_settings = dataclasses.replace(settings, **overrides)
+        learner.build(loop_settings, redis).run(burst=True)
+        return worker.build(loop_settings, redis).run(burst=True)
 
     return run

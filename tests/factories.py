@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
 import redis
 
-from service.learning import SiteModel
-from service.scoring import Score, ScoringInput
+from service.loop import Loop
+from service.scoring.document import ScoringInput
+from service.scoring.scorer import Score, Scorer
+from service.scoring.site_model import SiteModel
 from service.storage import keys as rkeys
 from service.storage.streams import IntakeStream
-from service.worker import BatchScorer
 
 HAM = "Thanks for the article, the part about the city budget was really clear."
 SPAM = "CHECK OUT my channel!!! subscribe http://bit.ly/free-money win cash now www.win.example"
@@ -34,16 +36,16 @@ def comment_body(body: str = HAM, **overrides: Any) -> dict[str, Any]:
 class FailingScorer:
     """The real model, except that comments containing `marker` always make it raise."""
 
-    def __init__(self, real: BatchScorer, marker: str) -> None:
+    def __init__(self, real: Scorer, marker: str) -> None:
         self.real = real
         self.marker = marker
 
     def score(
-        self, items: Sequence[ScoringInput], learned: Sequence[SiteModel | None] = ()
+        self, items: Sequence[ScoringInput], site_models: Sequence[SiteModel | None] = ()
     ) -> list[Score]:
         if any(self.marker in item.body for item in items):
             raise RuntimeError("the model cannot score this")
-        return self.real.score(items, learned)
+        return self.real.score(items, site_models)
 
     def learn(
         self, item: ScoringInput, model: SiteModel, label: int
@@ -51,6 +53,11 @@ class FailingScorer:
         if self.marker in item.body:
             raise RuntimeError("the model cannot score this")
         return self.real.learn(item, model, label)
+
+
+def with_scorer(loop: Loop, scorer: Any) -> None:
+    """Make a worker or learner score with `scorer` (a fake) instead of its model's."""
+    loop.model = dataclasses.replace(loop.model, scorer=scorer)
 
 
 class CrashAtAck(IntakeStream):

@@ -10,16 +10,18 @@ import redis as redis_lib
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 
-from service import learning, worker
+from service import learner, worker
 from service.cli import main
-from service.learning import BUCKETS, SiteModel
-from service.scoring import SMALL_BATCH, Scorer, ScoringInput
+from service.scoring import site_model
+from service.scoring.document import ScoringInput
+from service.scoring.scorer import SMALL_BATCH, Scorer
+from service.scoring.site_model import BUCKETS, SiteModel
 from service.settings import Settings
 from service.storage import keys as rkeys
 from service.storage.learned import LearnedStore
 from service.storage.streams import DecisionFeed
 from tests.conftest import Keys
-from tests.factories import FailingScorer, comment_body
+from tests.factories import FailingScorer, comment_body, with_scorer
 
 # Indonesian gambling promotion and ordinary Indonesian comments: a kind of spam the shipped
 # model (English comments and SMS) has never seen, in a language it was not trained on.
@@ -52,9 +54,9 @@ def _tokenize(doc: str) -> list[str]:
 
 
 def test_features_are_stable_buckets_of_unit_length() -> None:
-    found = learning.features("daftar sekarang bosku", _tokenize, [3, 7])
+    found = site_model.features("daftar sekarang bosku", _tokenize, [3, 7])
 
-    assert found == learning.features("daftar sekarang bosku", _tokenize, [3, 7])
+    assert found == site_model.features("daftar sekarang bosku", _tokenize, [3, 7])
     words = {b for b in found.buckets if b < BUCKETS}
     assert len(words) == 5 and found.buckets - words == {BUCKETS + 3, BUCKETS + 7}
     assert math.isclose(found.value**2 * len(found.buckets), 1.0)
@@ -84,7 +86,7 @@ def test_a_learned_site_scores_alike_in_small_and_large_batches(scorer: Scorer) 
 
 def test_a_step_moves_the_margin_towards_the_decision_and_shrinks_with_repeats() -> None:
     model = SiteModel()
-    found = learning.features("daftar sekarang bosku", _tokenize)
+    found = site_model.features("daftar sekarang bosku", _tokenize)
 
     moves = []
     for _ in range(3):
@@ -101,7 +103,7 @@ def test_a_step_moves_the_margin_towards_the_decision_and_shrinks_with_repeats()
 
 
 def test_confirming_a_sure_verdict_teaches_little_correcting_one_much() -> None:
-    found = learning.features("daftar sekarang bosku", _tokenize)
+    found = site_model.features("daftar sekarang bosku", _tokenize)
     confirmed, corrected = SiteModel(), SiteModel()
     changes = confirmed.step(found, 0, 0.001)  # ham the model was sure of, approved
     corrected.step(found, 1, 0.001)  # the same, marked spam
@@ -214,7 +216,7 @@ def test_a_worker_sees_what_another_worker_learned(
     assert scorer.score(item, [seen]) == scorer.score(item, [model])
 
     assert student.forget("berita") and student.models(["berita"]) == {}
-    assert worker.build(settings, redis).learned is not None
+    assert isinstance(worker.build(settings, redis).site_models, LearnedStore)
 
 
 @pytest.fixture
@@ -259,11 +261,11 @@ def _unlearned(redis: redis_lib.Redis) -> int:
 def test_a_feed_hands_each_decision_to_one_learner(redis: redis_lib.Redis) -> None:
     for n in range(5):
         redis.xadd(rkeys.decisions_stream(), {"id": f"c{n}", "site": "s", "decision": "spam"})
-    one, two = DecisionFeed(redis, "one"), DecisionFeed(redis, "two")
+    one, two = DecisionFeed(redis, "one", 60_000), DecisionFeed(redis, "two", 60_000)
     first, second = one.read(3), two.read(3)
     assert [e.comment_id for e in first + second] == [f"c{n}" for n in range(5)]
     one.ack([e.entry_id for e in first])
-    assert DecisionFeed(redis, "two").read(10) == second  # held, not acked: read again
+    assert DecisionFeed(redis, "two", 60_000).read(10) == second  # held, not acked: again
 
 
 def test_cli_lists_and_forgets_what_a_site_learned(
@@ -290,14 +292,14 @@ def test_a_decision_the_model_cannot_score_is_skipped_not_retried(
 ) -> None:
     site, moderator = keys.site("berita"), keys.moderator("berita")
     ids = _post(client, site, [GAMBLING[0], "POISON " + GAMBLING[1], GAMBLING[2]])
-    w = worker.build(settings, redis)
-    w.run(burst=True)
+    worker.build(settings, redis).run(burst=True)
     for comment_id in ids:
         url = f"/v1/moderation/comments/{comment_id}/decision"
         assert client.post(url, json={"decision": "spam"}, headers=moderator).status_code == 200
-    w.scorer = FailingScorer(w.scorer, "POISON")
+    taught = learner.build(settings, redis)
+    with_scorer(taught, FailingScorer(taught.model.scorer, "POISON"))
 
-    w.run(burst=True)
+    taught.run(burst=True)
 
     assert int(redis.hget(rkeys.learned_versions(), "berita")) == 2
     assert _unlearned(redis) == 0

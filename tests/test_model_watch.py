@@ -12,8 +12,8 @@ import pytest
 import redis as redis_lib
 from flask.testing import FlaskClient
 
-from service import model_watch, worker
-from service.model_file import card_path, file_sha256
+from service import worker
+from service.scoring.model_file import card_path, file_sha256
 from service.settings import DEFAULT_MODEL_PATH, Settings
 from service.storage import keys as rkeys
 from tests.conftest import Keys
@@ -21,13 +21,12 @@ from tests.factories import HAM, comment_body
 
 
 @pytest.fixture
-def own_model(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def own_model(settings: Settings, tmp_path: Path) -> Settings:
     """Settings pointing at a copy of the shipped model that the test may overwrite."""
     path = tmp_path / "model" / DEFAULT_MODEL_PATH.name
     path.parent.mkdir()
     shutil.copy(DEFAULT_MODEL_PATH, path)
     shutil.copy(card_path(DEFAULT_MODEL_PATH), card_path(path))
-    monkeypatch.setattr(model_watch, "CHECK_EVERY_S", 0.0)
     return dataclasses.replace(settings, model_path=path)
 
 
@@ -54,14 +53,14 @@ def test_a_crafted_pickle_is_refused_and_the_last_good_model_kept(
     redis: redis_lib.Redis,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    w = worker.build(own_model, redis)
-    good = w.model_version
+    w = worker.build(own_model, redis, watch_every_s=0)
+    good = w.model.version
     _replace(own_model.model_path, pickle.dumps({"__reduce__": "os.system"}))
 
     version = _score_one(client, keys, w, redis)
 
     assert version.decode() == good
-    assert w.scorer.card.version == good
+    assert w.model.scorer.card.version == good
     assert "event=model.refused" in caplog.text
 
 
@@ -72,22 +71,22 @@ def test_a_card_that_does_not_match_the_file_is_refused(
     redis: redis_lib.Redis,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    w = worker.build(own_model, redis)
+    w = worker.build(own_model, redis, watch_every_s=0)
     card = json.loads(card_path(own_model.model_path).read_text())
     card_path(own_model.model_path).write_text(json.dumps({**card, "sha256": "0" * 64}))
 
-    assert _score_one(client, keys, w, redis).decode() == w.model_version
-    assert w.thresholds.approve_below == card["approve_below"]
+    assert _score_one(client, keys, w, redis).decode() == w.model.version
+    assert w.model.thresholds.approve_below == card["approve_below"]
     assert "event=model.refused" in caplog.text
 
 
 def test_a_valid_replacement_is_taken_without_a_restart(
     own_model: Settings, client: FlaskClient, keys: Keys, redis: redis_lib.Redis
 ) -> None:
-    w = worker.build(own_model, redis)
+    w = worker.build(own_model, redis, watch_every_s=0)
     data = own_model.model_path.read_bytes()
     _replace(own_model.model_path, data, approve_below=0.0123, reject_above=0.987)
 
     _score_one(client, keys, w, redis)
 
-    assert (w.thresholds.approve_below, w.thresholds.reject_above) == (0.0123, 0.987)
+    assert (w.model.thresholds.approve_below, w.model.thresholds.reject_above) == (0.0123, 0.987)

@@ -25,6 +25,7 @@ from tests.factories import (
     comment_body,
     pending,
     scored_total,
+    with_scorer,
 )
 
 
@@ -52,7 +53,7 @@ def test_submitted_comments_get_verdicts_with_reasons(
     ham = client.get(f"/v1/comments/{ham_id}", headers=site).json
     spam = client.get(f"/v1/comments/{spam_id}", headers=site).json
     assert spam["score"] > ham["score"]
-    thresholds = worker.build(settings, redis).thresholds  # the model card's
+    thresholds = worker.build(settings, redis).model.thresholds  # the model card's
     for result in (ham, spam):
         assert result["status"] == thresholds.status_for(result["score"]).value
         assert result["decided_by"] == "model" and result["scored_at"]
@@ -68,7 +69,7 @@ def test_two_workers_side_by_side_score_each_comment_once(
     )
     workers = [worker.build(settings, redis) for _ in range(2)]
     for n, w in enumerate(workers):
-        w.stream = IntakeStream(redis, f"test-{n}")  # two consumers of one group
+        w.stream = IntakeStream(redis, f"test-{n}", settings.reclaim_idle_ms)  # one group
     threads = [threading.Thread(target=w.run, kwargs={"burst": True}) for w in workers]
     for thread in threads:
         thread.start()
@@ -86,7 +87,7 @@ def test_worker_killed_before_ack_loses_nothing_and_doubles_nothing(
 ) -> None:
     ids = _post(client, keys.site("news"), [HAM, SPAM, "Good point about the buses."] * 10)
     doomed = worker.build(settings, redis)
-    doomed.stream = CrashAtAck(redis, "doomed")
+    doomed.stream = CrashAtAck(redis, "doomed", settings.reclaim_idle_ms)
     with pytest.raises(SystemExit):
         doomed.run(burst=True)
     written = {i: redis.hgetall(rkeys.comment(i)) for i in ids}
@@ -110,7 +111,7 @@ def test_a_comment_that_cannot_be_scored_is_retried_then_held_for_review(
     good_id, poison_id = _post(client, site, [HAM, "poison pill"])
     fast_retry = dataclasses.replace(settings, reclaim_idle_ms=1, max_deliveries=3)
     w = worker.build(fast_retry, redis)
-    w.scorer = FailingScorer(w.scorer, "poison")
+    with_scorer(w, FailingScorer(w.model.scorer, "poison"))
 
     w.run(burst=True, max_items=2)  # the first delivery of both
     after_first = client.get(f"/v1/comments/{poison_id}", headers=site).json

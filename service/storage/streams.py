@@ -2,14 +2,68 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import redis
 
 from service.storage import keys
 from service.storage.connection import translate_errors
+
+#: What a consumer held when it stopped is read back first, up to this many reads' worth.
+RECOVER_READS = 100
+#: How often, per reclaim timeout, a consumer looks for entries others have held too long.
+RECLAIM_CHECKS_PER_TIMEOUT = 2
+
+Entry = tuple[bytes, dict[bytes, bytes]]
+
+
+class GroupConsumer:
+    """One consumer of a stream's group: its own unacknowledged entries first, then those
+    others have held too long, then new ones."""
+
+    def __init__(
+        self, client: redis.Redis, stream: str, group: str, consumer: str, reclaim_idle_ms: int
+    ) -> None:
+        self._redis = client
+        self._stream, self._group, self.consumer = stream, group, consumer
+        self._reclaim_idle_ms = reclaim_idle_ms
+        self._reclaim_every_s = reclaim_idle_ms / 1000 / RECLAIM_CHECKS_PER_TIMEOUT
+        self._last_reclaim = -math.inf
+        self._recovered = False
+
+    def _take(self, count: int, block_ms: int | None) -> tuple[list[Entry], bool]:
+        """Entries to handle, and whether they were delivered before (held or reclaimed)."""
+        if not self._recovered:
+            _ensure_group(self._redis, self._stream, self._group)
+            self._recovered = True
+            self._before_old()
+            held = self._read("0", count * RECOVER_READS, None)
+            if held:
+                return held, True
+        now = time.monotonic()
+        if now - self._last_reclaim >= self._reclaim_every_s:
+            self._last_reclaim = now
+            self._before_old()
+            stale = self._redis.xautoclaim(
+                self._stream, self._group, self.consumer, self._reclaim_idle_ms, "0-0", count
+            )[1]
+            if stale:
+                return [entry for entry in stale if entry[1]], True
+        return self._new(count, block_ms), False
+
+    def _before_old(self) -> None:
+        """Called before entries delivered earlier are read again."""
+
+    def _new(self, count: int, block_ms: int | None) -> list[Entry]:
+        return self._read(">", count, block_ms)
+
+    def _read(self, start: str, count: int, block_ms: int | None) -> list[Entry]:
+        reply = self._redis.xreadgroup(
+            self._group, self.consumer, {self._stream: start}, count=count, block=block_ms
+        )
+        return [entry for entry in reply[0][1] if entry[1]] if reply else []
 
 
 @dataclass(frozen=True)
@@ -21,71 +75,24 @@ class Delivery:
     deliveries: int = 1
 
 
-class IntakeStream:
-    """A worker's view of the intake stream under the scorers' consumer group."""
+class IntakeStream(GroupConsumer):
+    """A scoring worker's view of the intake stream under the scorers' consumer group."""
 
-    def __init__(self, client: redis.Redis, consumer: str) -> None:
-        self._redis = client
-        self.consumer = consumer
-        self._stream = keys.intake_stream()
+    def __init__(self, client: redis.Redis, consumer: str, reclaim_idle_ms: int) -> None:
+        super().__init__(
+            client, keys.intake_stream(), keys.SCORERS_GROUP, consumer, reclaim_idle_ms
+        )
         self._unacked: list[str] = []
 
     @translate_errors
-    def ensure_group(self) -> None:
-        """Create the stream and the consumer group if they do not exist yet."""
-        _ensure_group(self._redis, self._stream, keys.SCORERS_GROUP)
+    def next_batch(self, count: int, block_ms: int) -> list[Delivery]:
+        """Up to `count` comments to score, waiting up to `block_ms` if none is waiting.
 
-    @translate_errors
-    def own_pending(self, count: int) -> list[Delivery]:
-        """Entries delivered to this consumer earlier and not acknowledged."""
-        self.flush()
-        return self._read("0", count, block_ms=None)
-
-    @translate_errors
-    def new(self, count: int, block_ms: int) -> list[Delivery]:
-        """Entries never delivered to anyone, waiting up to `block_ms` for the first.
-
-        Acknowledgements not yet sent go in the same transaction, before the read: one
-        round trip and one fsync for both. Only if nothing is waiting does it then block.
+        Entries delivered before come with how many times they have been delivered.
         """
-        if self._unacked:
-            with self._redis.pipeline(transaction=True) as pipe:
-                self._queue_ack(pipe)
-                pipe.xreadgroup(keys.SCORERS_GROUP, self.consumer, {self._stream: ">"}, count=count)
-                reply = pipe.execute()[-1]
-            self._unacked = []
-            if reply:
-                return _deliveries(reply)
-        return self._read(">", count, block_ms)
-
-    @translate_errors
-    def claim_stale(self, min_idle_ms: int, count: int) -> list[Delivery]:
-        """Take over entries another consumer has held longer than `min_idle_ms`."""
-        self.flush()
-        result = self._redis.xautoclaim(
-            self._stream, keys.SCORERS_GROUP, self.consumer, min_idle_ms, "0-0", count=count
-        )
-        return [_delivery(entry_id, fields) for entry_id, fields in result[1] if fields]
-
-    @translate_errors
-    def with_counts(self, deliveries: list[Delivery]) -> list[Delivery]:
-        """The same deliveries, each with how many times it has been delivered so far."""
-        if not deliveries:
-            return []
-        ids = sorted(deliveries, key=lambda d: _order(d.entry_id))
-        pending = self._redis.xpending_range(
-            self._stream,
-            keys.SCORERS_GROUP,
-            min=ids[0].entry_id,
-            max=ids[-1].entry_id,
-            count=len(deliveries) * 4 + 100,
-            consumername=self.consumer,
-        )
-        counts = {p["message_id"].decode(): int(p["times_delivered"]) for p in pending}
-        return [
-            Delivery(d.entry_id, d.comment_id, counts.get(d.entry_id, d.deliveries))
-            for d in deliveries
-        ]
+        entries, redelivered = self._take(count, block_ms)
+        deliveries = [_delivery(entry_id, fields) for entry_id, fields in entries]
+        return self._with_counts(deliveries) if redelivered else deliveries
 
     def ack(self, entry_ids: list[str]) -> None:
         """Acknowledge and delete handled entries, with the next read or `flush`.
@@ -106,15 +113,44 @@ class IntakeStream:
             pipe.execute()
         self._unacked = []
 
+    def _before_old(self) -> None:
+        self.flush()
+
+    def _new(self, count: int, block_ms: int | None) -> list[Entry]:
+        # Acknowledgements not yet sent go in the same transaction, before a read that does
+        # not wait: one round trip and one fsync for both. Only if nothing is waiting does
+        # it then block.
+        if self._unacked:
+            with self._redis.pipeline(transaction=True) as pipe:
+                self._queue_ack(pipe)
+                pipe.xreadgroup(self._group, self.consumer, {self._stream: ">"}, count=count)
+                reply = pipe.execute()[-1]
+            self._unacked = []
+            if reply:
+                return [entry for entry in reply[0][1] if entry[1]]
+        return self._read(">", count, block_ms)
+
     def _queue_ack(self, pipe: redis.client.Pipeline) -> None:
-        pipe.xack(self._stream, keys.SCORERS_GROUP, *self._unacked)
+        pipe.xack(self._stream, self._group, *self._unacked)
         pipe.xdel(self._stream, *self._unacked)
 
-    def _read(self, start: str, count: int, block_ms: int | None) -> list[Delivery]:
-        reply = self._redis.xreadgroup(
-            keys.SCORERS_GROUP, self.consumer, {self._stream: start}, count=count, block=block_ms
+    def _with_counts(self, deliveries: list[Delivery]) -> list[Delivery]:
+        if not deliveries:
+            return []
+        ids = sorted(deliveries, key=lambda d: _order(d.entry_id))
+        pending = self._redis.xpending_range(
+            self._stream,
+            self._group,
+            min=ids[0].entry_id,
+            max=ids[-1].entry_id,
+            count=len(deliveries) * 4 + 100,  # the batch, and room for others it holds
+            consumername=self.consumer,
         )
-        return _deliveries(reply) if reply else []
+        counts = {p["message_id"].decode(): int(p["times_delivered"]) for p in pending}
+        return [
+            Delivery(d.entry_id, d.comment_id, counts.get(d.entry_id, d.deliveries))
+            for d in deliveries
+        ]
 
 
 @dataclass(frozen=True)
@@ -127,53 +163,29 @@ class DecisionEntry:
     decision: str
 
 
-class DecisionFeed:
-    """A worker's view of the decisions stream under the learners' consumer group.
+class DecisionFeed(GroupConsumer):
+    """A learner's view of the decisions stream under the learners' consumer group.
 
     The stream is the audit log too, so entries are acknowledged, never deleted. Each
-    decision is learned by one worker; what a stopped worker held goes to another.
+    decision is learned by one learner; what a stopped learner held goes to another.
     """
 
-    def __init__(self, client: redis.Redis, consumer: str, reclaim_idle_ms: int = 60_000) -> None:
-        self._redis = client
-        self.consumer = consumer
-        self._stream = keys.decisions_stream()
-        self._reclaim_idle_ms = reclaim_idle_ms
-        self._started = False
-        self._last_reclaim = time.monotonic()
+    def __init__(self, client: redis.Redis, consumer: str, reclaim_idle_ms: int) -> None:
+        super().__init__(
+            client, keys.decisions_stream(), keys.LEARNERS_GROUP, consumer, reclaim_idle_ms
+        )
 
     @translate_errors
-    def read(self, count: int) -> list[DecisionEntry]:
-        """Decisions to learn, without waiting: held ones first, then stale, then new."""
-        if not self._started:
-            _ensure_group(self._redis, self._stream, keys.LEARNERS_GROUP)
-            self._started = True
-            held = self._read("0", count)
-            if held:
-                return held
-        now = time.monotonic()
-        if now - self._last_reclaim >= self._reclaim_idle_ms / 2000:
-            self._last_reclaim = now
-            idle = self._reclaim_idle_ms
-            stale = self._redis.xautoclaim(
-                self._stream, keys.LEARNERS_GROUP, self.consumer, idle, "0-0", count
-            )[1]
-            if stale:
-                return [_decision(entry_id, fields) for entry_id, fields in stale if fields]
-        return self._read(">", count)
+    def read(self, count: int, block_ms: int | None = None) -> list[DecisionEntry]:
+        """Up to `count` decisions to learn, waiting up to `block_ms` if none is waiting."""
+        entries, _ = self._take(count, block_ms)
+        return [_decision(entry_id, fields) for entry_id, fields in entries]
 
     @translate_errors
     def ack(self, entry_ids: list[str]) -> None:
         """Mark decisions learned (or not learnable); they stay in the stream."""
         if entry_ids:
-            self._redis.xack(self._stream, keys.LEARNERS_GROUP, *entry_ids)
-
-    def _read(self, start: str, count: int) -> list[DecisionEntry]:
-        reply = self._redis.xreadgroup(
-            keys.LEARNERS_GROUP, self.consumer, {self._stream: start}, count=count
-        )
-        entries = reply[0][1] if reply else []
-        return [_decision(entry_id, fields) for entry_id, fields in entries if fields]
+            self._redis.xack(self._stream, self._group, *entry_ids)
 
 
 def _decision(entry_id: bytes, fields: dict[bytes, bytes]) -> DecisionEntry:
@@ -196,10 +208,6 @@ def _ensure_group(client: redis.Redis, stream: str, group: str) -> None:
 def _order(entry_id: str) -> tuple[int, int]:
     millis, _, seq = entry_id.partition("-")
     return int(millis), int(seq or 0)
-
-
-def _deliveries(reply: list[list[Any]]) -> list[Delivery]:
-    return [_delivery(entry_id, fields) for entry_id, fields in reply[0][1] if fields]
 
 
 def _delivery(entry_id: bytes, fields: dict[bytes, bytes]) -> Delivery:

@@ -21,9 +21,6 @@ from service.storage import keys as rkeys
 from service.storage import server as redis_server
 from service.storage.connection import connect
 from tests.conftest import free_port
-from tests.factories import pending, scored_total
-
-__all__ = ["pending", "scored_total"]  # re-exported for the fault tests
 
 
 class ManagedRedis:

@@ -7,15 +7,19 @@ import time
 from collections.abc import Sequence
 
 from service import worker
-from service.scoring import Score, ScoringInput
+from service.scoring.document import ScoringInput
+from service.scoring.scorer import Score
 from service.settings import Settings
 from service.storage.connection import connect
+from tests.factories import with_scorer
 
 
 class Hang:
     """A scorer that never returns."""
 
-    def score(self, items: Sequence[ScoringInput], learned: Sequence[object] = ()) -> list[Score]:
+    def score(
+        self, items: Sequence[ScoringInput], site_models: Sequence[object] = ()
+    ) -> list[Score]:
         print(f"holding {len(items)}", flush=True)
         time.sleep(3600)
         return []
@@ -25,7 +29,7 @@ def main() -> None:
     settings = Settings.from_env(batch_size=int(sys.argv[1]))
     assert settings.redis_url
     stalled = worker.build(settings, connect(settings.redis_url, timeout_s=5), name="stalled")
-    stalled.scorer = Hang()
+    with_scorer(stalled, Hang())
     stalled.run()
 
 

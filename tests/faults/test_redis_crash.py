@@ -5,13 +5,12 @@ from __future__ import annotations
 import threading
 import time
 
+from tests.factories import pending, scored_total
 from tests.faults.conftest import SITE
 from tests.faults.harness import (
     Cluster,
-    pending,
     post_comments,
     scored_ids,
-    scored_total,
     stored_comment_ids,
     wait_until,
 )

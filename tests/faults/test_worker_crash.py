@@ -16,9 +16,10 @@ from service.moderation.comments import Author, NewComment
 from service.settings import Settings
 from service.storage import keys as rkeys
 from service.storage.comments import CommentStore
-from tests.factories import CrashAtAck, FailingScorer
+from service.storage.learned import LearnedStore
+from tests.factories import CrashAtAck, FailingScorer, pending, scored_total, with_scorer
 from tests.faults.conftest import SITE
-from tests.faults.harness import Cluster, pending, scored_ids, scored_total, wait_until
+from tests.faults.harness import Cluster, scored_ids, wait_until
 
 RECLAIM_MS = 3000
 
@@ -83,11 +84,11 @@ def test_fifty_crashes_between_write_and_ack_change_nothing(
     for round_ in range(50):
         [comment_id] = _add(store, 1, texts[round_ % 3].replace("{n}", str(round_)))
         doomed = worker.Worker(
+            CrashAtAck(client, f"doomed-{round_}", settings.reclaim_idle_ms),
             CommentStore(client),
-            CrashAtAck(client, f"doomed-{round_}"),
-            survivor.scorer,
-            survivor.thresholds,
-            survivor.model_version,
+            survivor.model,
+            LearnedStore(client),
+            worker.Batching.of(settings),
         )
         with pytest.raises(SystemExit):
             doomed.run(burst=True)
@@ -116,7 +117,7 @@ def test_poison_comment_goes_to_dead_letter_and_review_while_others_are_scored(
     ids += _add(store, 500, "Another ordinary comment #{n}")
     fast = dataclasses.replace(settings, reclaim_idle_ms=1, max_deliveries=3)
     w = worker.build(fast, client, name="w")
-    w.scorer = FailingScorer(w.scorer, "POISON")
+    with_scorer(w, FailingScorer(w.model.scorer, "POISON"))
 
     for _ in range(100):
         w.run(burst=True)
