@@ -16,7 +16,8 @@ from flask.testing import FlaskClient
 from service import learner, worker
 from service.app import create_app
 from service.moderation.access import KeyKind
-from service.settings import Settings
+from service.scoring.scorer import Scorer
+from service.settings import DEFAULT_MODEL_PATH, Settings
 from service.storage import server as redis_server_lib
 from service.storage.apikeys import KeyStore
 from service.storage.connection import connect
@@ -67,6 +68,12 @@ def settings(redis_server_url: str, tmp_path: Path) -> Settings:
         rate_limit_auth_failures=None,
         key_cache_seconds=0.0,  # revocations take effect at once; test_cli_keys checks the cache
     )
+
+
+@pytest.fixture(scope="session")
+def scorer() -> Scorer:
+    """The shipped model, loaded once: tests teach site models, never change the scorer."""
+    return Scorer.load(DEFAULT_MODEL_PATH)
 
 
 @pytest.fixture

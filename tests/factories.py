@@ -76,3 +76,29 @@ def scored_total(client: redis.Redis, site: str) -> int:
 def pending(client: redis.Redis) -> int:
     """Entries delivered to a worker and not acknowledged."""
     return int(client.xpending(rkeys.intake_stream(), rkeys.SCORERS_GROUP)["pending"])
+
+
+# Indonesian gambling promotion and ordinary Indonesian comments: a kind of spam the shipped
+# model (English comments and SMS) has never seen, in a language it was not trained on.
+GAMBLING = [
+    "Main di situs GACORJITU88 pasti maxwin, daftar sekarang bosku",
+    "Baru depo 10rb langsung maxwin di GACORJITU88, mantap bosku",
+    "GACORJITU88 situs paling gacor hari ini, jackpot tiap hari",
+    "Cuma di GACORJITU88 wd cepat, daftar sekarang juga bosku",
+    "Slot gacor hari ini ada di GACORJITU88, pasti jackpot",
+    "Modal receh bisa maxwin di GACORJITU88, buruan daftar",
+    "Mau jackpot? Main di GACORJITU88 aja bosku, pasti bayar",
+    "GACORJITU88 terpercaya, depo kecil maxwin besar",
+]
+ORDINARY = [
+    "Lagu ini bikin kangen masa sekolah dulu",
+    "Suaranya bagus banget, semoga sukses terus ya",
+    "Videonya keren, editannya rapi sekali",
+    "Aku dengar lagu ini setiap pagi sebelum kerja",
+    "Liriknya dalam, bikin terharu waktu dengar pertama kali",
+    "Terima kasih sudah upload, kualitas suaranya jernih",
+    "Penampilan live-nya lebih bagus dari versi studio",
+    "Kapan konser di Surabaya lagi? Pengen nonton",
+]
+NEW_GAMBLING = "Yuk main di GACORJITU88, daftar sekarang pasti maxwin bosku"
+NEW_ORDINARY = "Lagu ini selalu bikin semangat, suaranya bagus sekali"

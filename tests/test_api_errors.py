@@ -97,6 +97,26 @@ def test_invalid_comments_name_the_field(
     assert redis.xlen("modq:intake") == 0
 
 
+def test_a_422_says_which_part_of_the_request_is_invalid_and_as_what(
+    client: FlaskClient, keys: Keys
+) -> None:
+    moderator = keys.moderator("news")
+    comment = client.post("/v1/comments", json={"body": "hi"}, headers=keys.site("news"))
+    limit = client.get("/v1/moderation/queue?limit=5000", headers=moderator)
+    decision = client.post(
+        "/v1/moderation/comments/" + "0" * 32 + "/decision",
+        json={"decision": "delete"},
+        headers=moderator,
+    )
+
+    for response in (comment, limit, decision):
+        _assert_error(response, 422)
+    assert comment.json["message"] == "the request body is not a valid comment: see 'errors'"
+    assert limit.json["message"].startswith("the query string is not a valid request")
+    assert "limit" in limit.json["errors"]["query"]
+    assert decision.json["message"] == "the request body is not a valid decision: see 'errors'"
+
+
 def test_limits_count_bytes_and_allow_exactly_the_limit(client: FlaskClient, keys: Keys) -> None:
     body = "é" * 32_762 + "a"  # 65,525 bytes in UTF-8
     payload = comment_body(body, author=_author(name="n" * 245, url="u" * 200))

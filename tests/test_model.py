@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import skops.io
 
 from model.data import Example, read_examples
 from model.evaluate import evaluate
@@ -22,9 +23,15 @@ from model.fit import (
 )
 from model.pipeline import build_pipeline, calibrated
 from model.train import train
-from service.scoring.document import ScoringInput
-from service.scoring.model_file import card_path, verify_model_file
+from service.scoring.document import ScoringInput, to_document
+from service.scoring.model_file import (
+    TRUSTED_TYPES,
+    card_path,
+    split_pipeline,
+    verify_model_file,
+)
 from service.scoring.scorer import Scorer
+from service.scoring.tokens import WORD_TOKEN_PATTERN, Signal
 from service.settings import DEFAULT_MODEL_PATH
 
 HEADER = ["text", "label", "lang", "source", "author", "date", "group", "orig_label"]
@@ -65,6 +72,19 @@ def test_pipeline_holds_only_stock_sklearn_components() -> None:
     assert all(type(e).__module__.startswith("sklearn.") for e in estimators)
     # no preprocessor/tokenizer/analyzer functions that the loader would have to import
     assert not any(isinstance(v, types.FunctionType) for v in params)
+
+
+def test_training_splits_words_as_the_shipped_model_does() -> None:
+    # One definition of the feature tokens' prefixes serves the document builder, the
+    # reasons and the training pipeline; the shipped model stores the pattern it was fit with.
+    shipped = skops.io.load(DEFAULT_MODEL_PATH, trusted=TRUSTED_TYPES)
+    _, shipped_words = split_pipeline(shipped)
+    _, words = split_pipeline(build_pipeline())
+
+    assert words.token_pattern == shipped_words.token_pattern == WORD_TOKEN_PATTERN
+    document = to_document(ScoringInput("FREE MONEY NOW CLICK http://bit.ly/x", "a", "b@c.io"))
+    tokens = words.build_tokenizer()(document)
+    assert {"[LINK]", "link_domain_bit.ly", "email_domain_c.io", Signal.SHOUTING} <= set(tokens)
 
 
 def test_thresholds_keep_ham_and_spam_budgets() -> None:

@@ -35,11 +35,6 @@ class Sneaky:
         self.payload = "anything"
 
 
-@pytest.fixture(scope="module")
-def scorer() -> Scorer:
-    return Scorer.load(DEFAULT_MODEL_PATH)
-
-
 @pytest.fixture
 def model_copy(tmp_path: Path) -> Path:
     path = tmp_path / "modq-model.skops"

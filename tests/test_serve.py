@@ -1,4 +1,4 @@
-"""`modq serve` end to end: embedded Redis, API under gunicorn, a worker, Ctrl-C stops all."""
+"""`modq serve` end to end: embedded Redis, the API, a worker, a learner; Ctrl-C stops all."""
 
 from __future__ import annotations
 
@@ -114,6 +114,15 @@ def test_serve_runs_the_whole_path_and_stops_on_ctrl_c(served: Served) -> None:
     assert result["score"] is not None and result["reasons"]
     queue = served.request("GET", "/v1/moderation/queue", moderator)
     assert queue[0] == 200
+    # A moderator's decision reaches the learner, a process of its own.
+    decision = {"decision": "approve" if result["status"] == "spam" else "spam"}
+    url = f"/v1/moderation/comments/{accepted['id']}/decision"
+    assert served.request("POST", url, moderator, decision)[0] == 200
+    learned = served.wait_for(
+        "the learner",
+        lambda: served.request("GET", "/v1/moderation/learning", moderator)[1]["steps"],
+    )
+    assert learned == 1 and served.child_pids("learner-0")
 
     served.process.send_signal(signal.SIGINT)
     assert served.process.wait(30) == 0
