@@ -105,9 +105,9 @@ NAME = click.option("--name", help="Stable name, so a restarted process resumes 
 @NAME
 def worker(burst: bool, name: str | None) -> None:
     """Run one scoring worker until SIGTERM."""
-    from service import worker as scoring
+    from service.worker import Worker
 
-    _run_loop(scoring.build, "worker", burst, name)
+    _run_loop(Worker.build, "worker", burst, name)
 
 
 @main.command()
@@ -115,9 +115,9 @@ def worker(burst: bool, name: str | None) -> None:
 @NAME
 def learner(burst: bool, name: str | None) -> None:
     """Run one learner (moderators' decisions -> each site's model) until SIGTERM."""
-    from service import learner as learning
+    from service.learner import Learner
 
-    _run_loop(learning.build, "learner", burst, name)
+    _run_loop(Learner.build, "learner", burst, name)
 
 
 def _run_loop(build: Build, kind: str, burst: bool, name: str | None) -> None:

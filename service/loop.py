@@ -1,4 +1,4 @@
-"""What the worker processes share: a loop that keeps its model current and stops cleanly."""
+"""What the worker processes share: their workbench, and a loop that stops cleanly."""
 
 from __future__ import annotations
 
@@ -8,15 +8,19 @@ import signal
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Self
 
 import redis
 
 from service.moderation.errors import StorageUnavailableError
 from service.scoring.document import ScoringInput
-from service.scoring.watch import LoadedModel, ModelWatch
+from service.scoring.watch import CHECK_EVERY_S, LoadedModel, ModelWatch, load_model
 from service.settings import Settings
 from service.storage.comment_hash import CommentText
+from service.storage.comments import CommentStore, Retention
 from service.storage.connection import connect
+from service.storage.learned import LearnedStore
 
 log = logging.getLogger("modq.worker")
 
@@ -28,13 +32,54 @@ MIN_TIMEOUT_S = 5.0
 BLOCKING_MARGIN_S = 2.0
 
 
+@dataclass
+class Workbench:
+    """What a scoring worker and a learner work with: the stored comments, each site's
+    learned model, and the shipped model, swapped for a replaced file that passes its checks."""
+
+    comments: CommentStore
+    site_models: LearnedStore
+    model: LoadedModel
+    watch: ModelWatch | None = None
+
+    @classmethod
+    def build(
+        cls, settings: Settings, client: redis.Redis, watch_every_s: float = CHECK_EVERY_S
+    ) -> Workbench:
+        """Load the model file (hash-checked) and open the stores."""
+        comments = CommentStore(client, retention=Retention.of(settings))
+        model, watch = load_model(settings), ModelWatch(settings, watch_every_s)
+        return cls(comments, LearnedStore(client), model, watch)
+
+    def refresh(self) -> None:
+        """Take a replaced model file if it passes its checks (looked at now and then)."""
+        new_model = self.watch.poll() if self.watch else None
+        self.model = new_model or self.model
+
+
+@dataclass(eq=False)
 class Loop:
     """Handles work until stopped or, in burst mode, until none is waiting."""
 
-    def __init__(self, model: LoadedModel, watch: ModelWatch | None) -> None:
-        self.model = model
-        self._watch = watch
-        self._stopping = False
+    bench: Workbench
+    _stopping: bool = field(default=False, init=False, repr=False)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        client: redis.Redis,
+        name: str | None = None,
+        watch_every_s: float = CHECK_EVERY_S,
+    ) -> Self:
+        """Wire a loop from the settings: its workbench and what it reads, as consumer `name`."""
+        bench = Workbench.build(settings, client, watch_every_s)
+        return cls.wire(bench, settings, client, consumer_name(name))
+
+    @classmethod
+    def wire(cls, bench: Workbench, settings: Settings, client: redis.Redis, consumer: str) -> Self:
+        """The loop on this workbench, reading its stream as `consumer`."""
+        raise NotImplementedError
 
     def stop(self) -> None:
         """Finish the work in hand, then return from `run`."""
@@ -44,8 +89,7 @@ class Loop:
         """Work until stopped; with `burst`, return once nothing is waiting. Return the count."""
         handled = 0
         while not self._stopping and (max_items is None or handled < max_items):
-            new_model = self._watch.poll() if self._watch else None
-            self.model = new_model or self.model
+            self.bench.refresh()
             try:
                 done = self.step()
             except StorageUnavailableError as exc:
@@ -77,7 +121,7 @@ def run_process(
     loop = build(settings, connect(url, timeout_s=client_timeout_s(settings.block_ms)), name)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: loop.stop())
-    log.info("event=%s.started model=%s", kind, loop.model.version)
+    log.info("event=%s.started model=%s", kind, loop.bench.model.version)
     handled = loop.run(burst=burst)
     log.info("event=%s.stopped handled=%d", kind, handled)
     return handled

@@ -5,21 +5,19 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Self
 
 import redis
 
-from service.loop import Loop, consumer_name, scoring_input
+from service.loop import Loop, Workbench, scoring_input
 from service.moderation.comments import Verdict
 from service.moderation.errors import StorageUnavailableError
 from service.moderation.policy import UNSCORABLE
 from service.scoring.document import ScoringInput
 from service.scoring.scorer import Score
 from service.scoring.site_model import SiteModel
-from service.scoring.watch import CHECK_EVERY_S, LoadedModel, ModelWatch, load_model
 from service.settings import Settings
 from service.storage.comment_hash import CommentText
-from service.storage.comments import CommentStore, Retention
-from service.storage.learned import LearnedStore
 from service.storage.streams import Delivery, IntakeStream
 from service.storage.verdicts import Outcome
 
@@ -43,26 +41,20 @@ class Batching:
         return cls(settings.batch_size, settings.block_ms, settings.max_deliveries)
 
 
+@dataclass(eq=False)
 class Worker(Loop):
     """Scores comments from the intake stream with the shipped model and each site's own."""
 
-    def __init__(
-        self,
-        stream: IntakeStream,
-        store: CommentStore,
-        model: LoadedModel,
-        site_models: LearnedStore,
-        batching: Batching,
-        watch: ModelWatch | None = None,
-    ) -> None:
-        super().__init__(model, watch)
-        self.stream = stream
-        self.store = store
-        self.site_models = site_models
-        self._batching = batching
+    stream: IntakeStream
+    batching: Batching
+
+    @classmethod
+    def wire(cls, bench: Workbench, settings: Settings, client: redis.Redis, consumer: str) -> Self:
+        stream = IntakeStream(client, consumer, settings.reclaim_idle_ms)
+        return cls(bench, stream, Batching.of(settings))
 
     def step(self) -> int:
-        batch = self.stream.next_batch(self._batching.size, self._batching.block_ms)
+        batch = self.stream.next_batch(self.batching.size, self.batching.block_ms)
         return self._handle(batch)
 
     def finish(self) -> None:
@@ -76,10 +68,10 @@ class Worker(Loop):
         if not deliveries:
             return 0
         started = time.perf_counter()
-        found = self.store.unscored([d.comment_id for d in deliveries])
+        found = self.bench.comments.unscored([d.comment_id for d in deliveries])
         fresh = [(d, c) for d, c in zip(deliveries, found, strict=True) if c is not None]
-        dead = [(d, c) for d, c in fresh if d.deliveries > self._batching.max_deliveries]
-        live = [(d, c) for d, c in fresh if d.deliveries <= self._batching.max_deliveries]
+        dead = [(d, c) for d, c in fresh if d.deliveries > self.batching.max_deliveries]
+        live = [(d, c) for d, c in fresh if d.deliveries <= self.batching.max_deliveries]
         scores = self._score([c for _, c in live])
         retry = {d.entry_id for (d, _), score in zip(live, scores, strict=True) if score is None}
         results = [
@@ -87,7 +79,7 @@ class Worker(Loop):
             for (_, c), score in zip(live, scores, strict=True)
             if score is not None
         ] + [Outcome(c, self._unscorable(), dead_letter=d.deliveries) for d, c in dead]
-        self.store.apply_verdicts(results)
+        self.bench.comments.apply_verdicts(results)
         self.stream.ack([d.entry_id for d in deliveries if d.entry_id not in retry])
         log.info(
             "event=batch.scored n=%d scored=%d retry=%d dead=%d ms=%.1f",
@@ -104,10 +96,10 @@ class Worker(Loop):
         if not comments:
             return []
         inputs = [scoring_input(c) for c in comments]
-        models = self.site_models.models(c.site for c in comments)
+        models = self.bench.site_models.models(c.site for c in comments)
         per_comment = [models.get(c.site) for c in comments] if models else []
         try:
-            return list(self.model.scorer.score(inputs, per_comment))
+            return list(self.bench.model.scorer.score(inputs, per_comment))
         except Exception:  # noqa: BLE001 - one bad comment must not sink its batch
             return [
                 self._score_one(item, models.get(c.site))
@@ -116,31 +108,14 @@ class Worker(Loop):
 
     def _score_one(self, item: ScoringInput, site_model: SiteModel | None) -> Score | None:
         try:
-            return self.model.scorer.score([item], [site_model])[0]
+            return self.bench.model.scorer.score([item], [site_model])[0]
         except Exception as exc:  # noqa: BLE001 - retried, then held for review, never lost
             log.error("event=comment.score_failed error=%s", type(exc).__name__)
             return None
 
     def _verdict(self, score: Score) -> Verdict:
-        status = self.model.thresholds.status_for(score.probability)
-        return Verdict(status, score.probability, score.reasons, self.model.version)
+        status = self.bench.model.thresholds.status_for(score.probability)
+        return Verdict(status, score.probability, score.reasons, self.bench.model.version)
 
     def _unscorable(self) -> Verdict:
-        return Verdict(UNSCORABLE, None, (UNSCORABLE_REASON,), self.model.version)
-
-
-def build(
-    settings: Settings,
-    client: redis.Redis,
-    name: str | None = None,
-    watch_every_s: float = CHECK_EVERY_S,
-) -> Worker:
-    """Wire a scoring worker: the model file (hash-checked), storage and the intake stream."""
-    return Worker(
-        IntakeStream(client, consumer_name(name), settings.reclaim_idle_ms),
-        CommentStore(client, retention=Retention.of(settings)),
-        load_model(settings),
-        LearnedStore(client),
-        Batching.of(settings),
-        ModelWatch(settings, watch_every_s),
-    )
+        return Verdict(UNSCORABLE, None, (UNSCORABLE_REASON,), self.bench.model.version)

@@ -119,7 +119,7 @@ def drain(settings: Settings, redis: redis_lib.Redis) -> Callable[..., int]:
 
     def run(**overrides: Any) -> int:
         loop_settings = dataclasses.replace(settings, **overrides)
-        learner.build(loop_settings, redis).run(burst=True)
-        return worker.build(loop_settings, redis).run(burst=True)
+        learner.Learner.build(loop_settings, redis).run(burst=True)
+        return worker.Worker.build(loop_settings, redis).run(burst=True)
 
     return run

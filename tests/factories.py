@@ -57,7 +57,7 @@ class FailingScorer:
 
 def with_scorer(loop: Loop, scorer: Any) -> None:
     """Make a worker or learner score with `scorer` (a fake) instead of its model's."""
-    loop.model = dataclasses.replace(loop.model, scorer=scorer)
+    loop.bench.model = dataclasses.replace(loop.bench.model, scorer=scorer)
 
 
 class CrashAtAck(IntakeStream):

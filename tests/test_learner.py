@@ -99,7 +99,7 @@ def test_a_worker_sees_what_another_worker_learned(
     assert scorer.score(item, [seen]) == scorer.score(item, [model])
 
     assert student.forget("berita") and student.models(["berita"]) == {}
-    assert isinstance(worker.build(settings, redis).site_models, LearnedStore)
+    assert isinstance(worker.Worker.build(settings, redis).bench.site_models, LearnedStore)
 
 
 def _post(client: FlaskClient, headers: dict[str, str], bodies: Sequence[str]) -> list[str]:
@@ -157,12 +157,12 @@ def test_a_decision_the_model_cannot_score_is_skipped_not_retried(
 ) -> None:
     site, moderator = keys.site("berita"), keys.moderator("berita")
     ids = _post(client, site, [GAMBLING[0], "POISON " + GAMBLING[1], GAMBLING[2]])
-    worker.build(settings, redis).run(burst=True)
+    worker.Worker.build(settings, redis).run(burst=True)
     for comment_id in ids:
         url = f"/v1/moderation/comments/{comment_id}/decision"
         assert client.post(url, json={"decision": "spam"}, headers=moderator).status_code == 200
-    taught = learner.build(settings, redis)
-    with_scorer(taught, FailingScorer(taught.model.scorer, "POISON"))
+    taught = learner.Learner.build(settings, redis)
+    with_scorer(taught, FailingScorer(taught.bench.model.scorer, "POISON"))
 
     taught.run(burst=True)
 

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import pickle
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,55 +39,62 @@ def _replace(path: Path, data: bytes, **card_changes: object) -> None:
     card_path(path).write_text(json.dumps(card))
 
 
-def _score_one(client: FlaskClient, keys: Keys, w: worker.Worker, redis: redis_lib.Redis) -> bytes:
-    comment_id = client.post(
-        "/v1/comments", json=comment_body(HAM), headers=keys.site("news")
-    ).json["id"]
-    w.run(burst=True)
-    return bytes(redis.hget(rkeys.comment(comment_id), "model_version") or b"")
+@pytest.fixture
+def watched(own_model: Settings, redis: redis_lib.Redis) -> worker.Worker:
+    """A scoring worker on the copied model that looks at the file before every batch."""
+    return worker.Worker.build(own_model, redis, watch_every_s=0)
+
+
+@pytest.fixture
+def score_one(
+    client: FlaskClient, keys: Keys, watched: worker.Worker, redis: redis_lib.Redis
+) -> Callable[[], str]:
+    """Post a comment, let the watched worker score it; return the model version it got."""
+
+    def run() -> str:
+        headers = keys.site("news")
+        comment_id = client.post("/v1/comments", json=comment_body(HAM), headers=headers).json["id"]
+        watched.run(burst=True)
+        return (redis.hget(rkeys.comment(comment_id), "model_version") or b"").decode()
+
+    return run
 
 
 def test_a_crafted_pickle_is_refused_and_the_last_good_model_kept(
     own_model: Settings,
-    client: FlaskClient,
-    keys: Keys,
-    redis: redis_lib.Redis,
+    watched: worker.Worker,
+    score_one: Callable[[], str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    w = worker.build(own_model, redis, watch_every_s=0)
-    good = w.model.version
+    good = watched.bench.model.version
     _replace(own_model.model_path, pickle.dumps({"__reduce__": "os.system"}))
 
-    version = _score_one(client, keys, w, redis)
-
-    assert version.decode() == good
-    assert w.model.scorer.card.version == good
+    assert score_one() == good
+    assert watched.bench.model.scorer.card.version == good
     assert "event=model.refused" in caplog.text
 
 
 def test_a_card_that_does_not_match_the_file_is_refused(
     own_model: Settings,
-    client: FlaskClient,
-    keys: Keys,
-    redis: redis_lib.Redis,
+    watched: worker.Worker,
+    score_one: Callable[[], str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    w = worker.build(own_model, redis, watch_every_s=0)
     card = json.loads(card_path(own_model.model_path).read_text())
     card_path(own_model.model_path).write_text(json.dumps({**card, "sha256": "0" * 64}))
 
-    assert _score_one(client, keys, w, redis).decode() == w.model.version
-    assert w.model.thresholds.approve_below == card["approve_below"]
+    assert score_one() == watched.bench.model.version
+    assert watched.bench.model.thresholds.approve_below == card["approve_below"]
     assert "event=model.refused" in caplog.text
 
 
 def test_a_valid_replacement_is_taken_without_a_restart(
-    own_model: Settings, client: FlaskClient, keys: Keys, redis: redis_lib.Redis
+    own_model: Settings, watched: worker.Worker, score_one: Callable[[], str]
 ) -> None:
-    w = worker.build(own_model, redis, watch_every_s=0)
     data = own_model.model_path.read_bytes()
     _replace(own_model.model_path, data, approve_below=0.0123, reject_above=0.987)
 
-    _score_one(client, keys, w, redis)
+    score_one()
 
-    assert (w.model.thresholds.approve_below, w.model.thresholds.reject_above) == (0.0123, 0.987)
+    thresholds = watched.bench.model.thresholds
+    assert (thresholds.approve_below, thresholds.reject_above) == (0.0123, 0.987)

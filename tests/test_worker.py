@@ -53,7 +53,7 @@ def test_submitted_comments_get_verdicts_with_reasons(
     ham = client.get(f"/v1/comments/{ham_id}", headers=site).json
     spam = client.get(f"/v1/comments/{spam_id}", headers=site).json
     assert spam["score"] > ham["score"]
-    thresholds = worker.build(settings, redis).model.thresholds  # the model card's
+    thresholds = worker.Worker.build(settings, redis).bench.model.thresholds  # the model card's
     for result in (ham, spam):
         assert result["status"] == thresholds.status_for(result["score"]).value
         assert result["decided_by"] == "model" and result["scored_at"]
@@ -67,7 +67,7 @@ def test_two_workers_side_by_side_score_each_comment_once(
     ids = _post(
         client, keys.site("news"), [f"comment number {n} about the news" for n in range(120)]
     )
-    workers = [worker.build(settings, redis) for _ in range(2)]
+    workers = [worker.Worker.build(settings, redis) for _ in range(2)]
     for n, w in enumerate(workers):
         w.stream = IntakeStream(redis, f"test-{n}", settings.reclaim_idle_ms)  # one group
     threads = [threading.Thread(target=w.run, kwargs={"burst": True}) for w in workers]
@@ -86,7 +86,7 @@ def test_worker_killed_before_ack_loses_nothing_and_doubles_nothing(
     client: FlaskClient, keys: Keys, settings: Settings, redis: redis_lib.Redis
 ) -> None:
     ids = _post(client, keys.site("news"), [HAM, SPAM, "Good point about the buses."] * 10)
-    doomed = worker.build(settings, redis)
+    doomed = worker.Worker.build(settings, redis)
     doomed.stream = CrashAtAck(redis, "doomed", settings.reclaim_idle_ms)
     with pytest.raises(SystemExit):
         doomed.run(burst=True)
@@ -94,7 +94,7 @@ def test_worker_killed_before_ack_loses_nothing_and_doubles_nothing(
     assert pending(redis) == len(ids), "delivered but unacknowledged"
 
     # The dead worker's entries are stale at once for a survivor with a 1 ms reclaim timeout.
-    survivor = worker.build(dataclasses.replace(settings, reclaim_idle_ms=1), redis)
+    survivor = worker.Worker.build(dataclasses.replace(settings, reclaim_idle_ms=1), redis)
     survivor.run(burst=True)
 
     assert pending(redis) == 0
@@ -110,8 +110,8 @@ def test_a_comment_that_cannot_be_scored_is_retried_then_held_for_review(
     site = keys.site("news")
     good_id, poison_id = _post(client, site, [HAM, "poison pill"])
     fast_retry = dataclasses.replace(settings, reclaim_idle_ms=1, max_deliveries=3)
-    w = worker.build(fast_retry, redis)
-    with_scorer(w, FailingScorer(w.model.scorer, "poison"))
+    w = worker.Worker.build(fast_retry, redis)
+    with_scorer(w, FailingScorer(w.bench.model.scorer, "poison"))
 
     w.run(burst=True, max_items=2)  # the first delivery of both
     after_first = client.get(f"/v1/comments/{poison_id}", headers=site).json
@@ -132,7 +132,7 @@ def test_a_comment_that_cannot_be_scored_is_retried_then_held_for_review(
 
 
 def test_stop_finishes_and_returns(settings: Settings, redis: redis_lib.Redis) -> None:
-    w = worker.build(settings, redis)
+    w = worker.Worker.build(settings, redis)
     thread = threading.Thread(target=w.run)
     thread.start()
     w.stop()
@@ -150,8 +150,8 @@ def test_a_failed_verdict_write_leaves_its_batch_pending_until_written(
 ) -> None:
     site = keys.site("news")
     ids = _post(client, site, [HAM, SPAM, "a third comment"])
-    w = worker.build(dataclasses.replace(settings, reclaim_idle_ms=1), redis)
-    write = w.store.apply_verdicts
+    w = worker.Worker.build(dataclasses.replace(settings, reclaim_idle_ms=1), redis)
+    write = w.bench.comments.apply_verdicts
     calls: list[int] = []
 
     def fails_first(outcomes: Sequence[Outcome]) -> list[int]:
@@ -160,7 +160,7 @@ def test_a_failed_verdict_write_leaves_its_batch_pending_until_written(
             raise StorageUnavailableError("Redis went away mid-write")
         return write(outcomes)
 
-    monkeypatch.setattr(w.store, "apply_verdicts", fails_first)
+    monkeypatch.setattr(w.bench.comments, "apply_verdicts", fails_first)
     w.run(burst=True)
 
     assert calls[0] == 3 and len(calls) >= 2, "the same comments were written again"

@@ -264,8 +264,8 @@ def _unicode_signals(body: str, text: str) -> list[str]:
 
 def _length_bucket(length: int) -> str:
     if length < 20:
-        return Signal.LENGTH_SHORT
-    return Signal.LENGTH_MEDIUM if length < 200 else Signal.LENGTH_LONG
+        return Signal.LEN_SHORT
+    return Signal.LEN_MEDIUM if length < 200 else Signal.LEN_LONG
 
 
 def to_document(item: ScoringInput) -> str:

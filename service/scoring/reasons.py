@@ -4,29 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from service.scoring.tokens import (
-    DOMAIN_PREFIX,
-    EMAIL,
-    EMAIL_DOMAIN_PREFIX,
-    LINK,
-    PHONE,
-    PRICE,
-    SIGNAL_PREFIX,
-    TIME_LINK,
-    USERNAME,
-    Signal,
-)
+from service.scoring import tokens
+from service.scoring.tokens import Signal
 
 MAX_REASONS = 5
 MIN_REASON_WEIGHT = 0.05  # log-odds; below this a feature is noise, not a reason
 
 _TOKEN_TEXT = {
-    LINK: "contains a link",
-    EMAIL: "contains an e-mail address",
-    PHONE: "contains a phone number",
-    USERNAME: "mentions an @handle",
-    PRICE: "mentions a price",
-    TIME_LINK: "links to a moment of a video",
+    tokens.LINK: "contains a link",
+    tokens.EMAIL: "contains an e-mail address",
+    tokens.PHONE: "contains a phone number",
+    tokens.USERNAME: "mentions an @handle",
+    tokens.PRICE: "mentions a price",
+    tokens.TIME_LINK: "links to a moment of a video",
     Signal.AUTHOR_NAME_URL: "author name is a URL",
     Signal.AUTHOR_URL: "author gave a website",
     Signal.MANY_LINKS: "several links",
@@ -39,7 +29,7 @@ _TOKEN_TEXT = {
     Signal.STYLED_LETTERS: "styled letters",
 }
 
-_TOKEN_STARTS = ("[", DOMAIN_PREFIX, EMAIL_DOMAIN_PREFIX, SIGNAL_PREFIX)
+_TOKEN_STARTS = ("[", *tokens.PREFIXES)
 
 
 def explain(
@@ -67,8 +57,8 @@ def describe_token(term: str) -> str | None:
         return None if any(w.startswith(_TOKEN_STARTS) for w in words) else f'"{term}"'
     if term in _TOKEN_TEXT:
         return _TOKEN_TEXT[term]
-    if term.startswith(DOMAIN_PREFIX):
-        return f"link to {term.removeprefix(DOMAIN_PREFIX)}"
+    if term.startswith(tokens.DOMAIN_PREFIX):
+        return f"link to {term.removeprefix(tokens.DOMAIN_PREFIX)}"
     # The e-mail's domain may weigh in the score, but reasons reach sites: it never shows.
     return None if term.startswith(_TOKEN_STARTS) else f'"{term}"'
 

@@ -24,18 +24,25 @@ WORD_TOKEN_PATTERN = (
 
 
 class Signal(enum.StrEnum):
-    """A fact about the comment form or how the body is written, as a document token."""
+    """A fact about the comment form or how the body is written, as a document token.
 
-    AUTHOR_NAME_URL = SIGNAL_PREFIX + "author_name_url"
-    AUTHOR_URL = SIGNAL_PREFIX + "author_url"
-    AUTHOR_SLOGAN = SIGNAL_PREFIX + "author_slogan"
-    MANY_LINKS = SIGNAL_PREFIX + "many_links"
-    SHOUTING = SIGNAL_PREFIX + "shouting"
-    CAPS_WORDS = SIGNAL_PREFIX + "caps_words"
-    REPEAT_CHARS = SIGNAL_PREFIX + "repeat_chars"
-    MIXED_SCRIPT = SIGNAL_PREFIX + "mixed_script"
-    HIDDEN_CHARS = SIGNAL_PREFIX + "hidden_chars"
-    STYLED_LETTERS = SIGNAL_PREFIX + "styled_letters"
-    LENGTH_SHORT = SIGNAL_PREFIX + "len_short"
-    LENGTH_MEDIUM = SIGNAL_PREFIX + "len_medium"
-    LENGTH_LONG = SIGNAL_PREFIX + "len_long"
+    Each is its name in lower case after SIGNAL_PREFIX: SHOUTING is "sig_shouting".
+    """
+
+    @staticmethod
+    def _generate_next_value_(name: str, start: int, count: int, last_values: list[str]) -> str:
+        return SIGNAL_PREFIX + name.lower()
+
+    AUTHOR_NAME_URL = enum.auto()
+    AUTHOR_URL = enum.auto()
+    AUTHOR_SLOGAN = enum.auto()
+    MANY_LINKS = enum.auto()
+    SHOUTING = enum.auto()
+    CAPS_WORDS = enum.auto()
+    REPEAT_CHARS = enum.auto()
+    MIXED_SCRIPT = enum.auto()
+    HIDDEN_CHARS = enum.auto()
+    STYLED_LETTERS = enum.auto()
+    LEN_SHORT = enum.auto()
+    LEN_MEDIUM = enum.auto()
+    LEN_LONG = enum.auto()

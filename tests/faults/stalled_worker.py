@@ -28,7 +28,9 @@ class Hang:
 def main() -> None:
     settings = Settings.from_env(batch_size=int(sys.argv[1]))
     assert settings.redis_url
-    stalled = worker.build(settings, connect(settings.redis_url, timeout_s=5), name="stalled")
+    stalled = worker.Worker.build(
+        settings, connect(settings.redis_url, timeout_s=5), name="stalled"
+    )
     with_scorer(stalled, Hang())
     stalled.run()
 

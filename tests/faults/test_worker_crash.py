@@ -16,7 +16,6 @@ from service.moderation.comments import Author, NewComment
 from service.settings import Settings
 from service.storage import keys as rkeys
 from service.storage.comments import CommentStore
-from service.storage.learned import LearnedStore
 from tests.factories import CrashAtAck, FailingScorer, pending, scored_total, with_scorer
 from tests.faults.conftest import SITE
 from tests.faults.harness import Cluster, scored_ids, wait_until
@@ -77,17 +76,15 @@ def test_fifty_crashes_between_write_and_ack_change_nothing(
         "FREE money click http://bit.ly/x{n} now!!!",
         "Hmm, who decided this? #{n}",
     ]
-    survivor = worker.build(
+    survivor = worker.Worker.build(
         dataclasses.replace(settings, reclaim_idle_ms=1), client, name="survivor"
     )
     crashes = 0
     for round_ in range(50):
         [comment_id] = _add(store, 1, texts[round_ % 3].replace("{n}", str(round_)))
         doomed = worker.Worker(
+            survivor.bench,
             CrashAtAck(client, f"doomed-{round_}", settings.reclaim_idle_ms),
-            CommentStore(client),
-            survivor.model,
-            LearnedStore(client),
             worker.Batching.of(settings),
         )
         with pytest.raises(SystemExit):
@@ -116,8 +113,8 @@ def test_poison_comment_goes_to_dead_letter_and_review_while_others_are_scored(
     [poison] = _add(store, 1, "POISON")
     ids += _add(store, 500, "Another ordinary comment #{n}")
     fast = dataclasses.replace(settings, reclaim_idle_ms=1, max_deliveries=3)
-    w = worker.build(fast, client, name="w")
-    with_scorer(w, FailingScorer(w.model.scorer, "POISON"))
+    w = worker.Worker.build(fast, client, name="w")
+    with_scorer(w, FailingScorer(w.bench.model.scorer, "POISON"))
 
     for _ in range(100):
         w.run(burst=True)
