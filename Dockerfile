@@ -1,4 +1,4 @@
-# One image for the API and the scoring worker; docker-compose.yml picks the command.
+# One image for the API, the scoring worker and the learner; docker-compose.yml picks the command.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
