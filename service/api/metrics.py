@@ -51,14 +51,14 @@ class StatsCollector:
                 family.add_metric([site, label], value)
         yield scored
         yield decided
-        learned = CounterMetricFamily(
+        steps = CounterMetricFamily(
             "modq_learning_steps",
             "Steps of the site's learned model: decisions learned, and changed ones undone.",
             labels=["site"],
         )
-        for site, count in sorted(s.learned.items()):
-            learned.add_metric([site], count)
-        yield learned
+        for site, count in sorted(s.learning_steps.items()):
+            steps.add_metric([site], count)
+        yield steps
         info = GaugeMetricFamily(
             "modq_model_info", "The model the API checked.", labels=["version"]
         )

@@ -79,7 +79,7 @@ class Stats:
     pending: int
     queues: dict[str, int] = field(default_factory=dict)
     counters: dict[str, dict[str, int]] = field(default_factory=dict)
-    learned: dict[str, int] = field(default_factory=dict)
+    learning_steps: dict[str, int] = field(default_factory=dict)
 
 
 class Monitor(Protocol):
