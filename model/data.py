@@ -18,6 +18,7 @@ class Example:
     label: int
     source: str
     group: str
+    date: str = ""  # when it was posted, where the source says (ISO 8601)
 
 
 def read_examples(path: Path) -> list[Example]:
@@ -33,7 +34,8 @@ def _is_data(row: dict[str, str]) -> bool:
 
 def _example(row: dict[str, str]) -> Example:
     item = ScoringInput(body=row["text"], author_name=row.get("author") or "")
-    return Example(item, int(row["label"]), row.get("source") or "", row.get("group") or "")
+    source, group, date = (row.get(k) or "" for k in ("source", "group", "date"))
+    return Example(item, int(row["label"]), source, group, date)
 
 
 def describe_file(path: Path, examples: list[Example]) -> dict[str, object]:

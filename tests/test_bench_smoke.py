@@ -120,3 +120,6 @@ def test_quality_bench_runs_its_protocols_on_a_small_data_dir(
     assert "| T1 | 05-Shakira | 24 |" in out and "| S1 | sms 70/30 | 36 |" in out
     assert "| videos, mean |" in out and "| id_small | 48 |" in out
     assert "- T1 MCC:" in out and "- worst ham auto-rejected" in out
+    # the replay: each stream's windows for modq and the baseline
+    assert "| 01-Psy by date | first 200 comments | 24 |" in out
+    assert "| id_small | first 200 comments | 60 |" in out

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.quality import online, protocols, speed, systems, targets
+from bench.quality import online, protocols, replay, speed, systems, targets
 from bench.quality.protocols import Split
 from bench.quality.table import Row, markdown, mean_row, measure
 from model.data import Example, read_examples
@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         zero = online.zero_shot_streams(args.data_dir, Scorer.load(args.model))
         replayed = [*videos, online.mean_row(videos, "videos, mean")]
         print(online.markdown(replayed + [online.run(s) for s in zero]))
+    if "replay" in args.only:
+        print(f"\nA site's first days (batches of {replay.BATCH}, held and mistaken ones decided):")
+        shipped = Scorer.load(args.model)
+        print(replay.markdown([replay.run(s) for s in replay.streams(args.data_dir, shipped)]))
     examples = _speed_examples(args.data_dir)
     extra = [] if args.no_speed else speed.measure(args.model, [e.item for e in examples])
     print("\nTargets (modq, at its service thresholds; MCC at P(spam) >= 0.5):")
@@ -58,7 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help="for zero-shot")
     parser.add_argument(
-        "--only", nargs="+", default=[*TRAINED, "zero", "online"], help="T1 T2 S1 zero online"
+        "--only",
+        nargs="+",
+        default=[*TRAINED, "zero", "online", "replay"],
+        help="T1 T2 S1 zero online replay",
     )
     parser.add_argument("--no-bogofilter", action="store_true")
     parser.add_argument("--no-speed", action="store_true")

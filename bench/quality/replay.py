@@ -1,0 +1,232 @@
+"""A site's first days, replayed: batches of 50, every held comment and every mistake decided.
+
+Each stream starts a fresh site. Comments arrive in batches of BATCH; each batch is judged
+with what the site has learned so far. Then its moderators decide every comment held for
+review and correct every wrong automatic verdict (a reader reports missed spam, an author
+complains about a rejected comment), and those decisions are learned before the next
+batch. The figures are taken in three windows: the first 200 comments, the comments judged
+once 200 decisions were learned (until 1,000), and those judged once 1,000 were.
+
+modq is replayed with the service's own scorer and learning step; the baseline is the
+quick build the issue names: hashed char_wb 2-5-grams and word 1-2-grams, a logistic
+SGDClassifier fitted on the shippable sets in 10 passes, then `partial_fit` on each batch's
+decisions, acting at modq's thresholds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from scipy.sparse import hstack
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.linear_model import SGDClassifier
+from sklearn.metrics import matthews_corrcoef
+
+from bench.quality import protocols, systems
+from model.data import Example, read_examples
+from service.moderation.comments import CommentStatus
+from service.moderation.policy import Thresholds
+from service.scoring.scorer import Scorer
+from service.scoring.site_model import SiteModel
+
+BATCH = 50
+#: (name, first decision count, last decision count) of each window but the first.
+WINDOWS = (("after 200 decisions", 200, 1000), ("after 1,000 decisions", 1000, math.inf))
+FIRST_COMMENTS = 200
+BASELINE_PASSES = 10
+
+
+class Site(Protocol):
+    """One site as a system judges it: verdicts for a batch, and decisions to learn."""
+
+    def judge(self, examples: Sequence[Example]) -> tuple[list[float], list[CommentStatus]]: ...
+
+    def learn(self, examples: Sequence[Example]) -> None: ...
+
+
+class ModqSite:
+    """modq's scorer with the site's learned model, at the model's thresholds."""
+
+    def __init__(self, scorer: Scorer) -> None:
+        self._scorer = scorer
+        self._model = SiteModel()
+        card = scorer.card
+        self._thresholds = Thresholds(card.approve_below, card.reject_above)
+
+    def judge(self, examples: Sequence[Example]) -> tuple[list[float], list[CommentStatus]]:
+        scores = self._scorer.score([e.item for e in examples], [self._model] * len(examples))
+        p = [s.probability for s in scores]
+        return p, [self._thresholds.status_for(x) for x in p]
+
+    def learn(self, examples: Sequence[Example]) -> None:
+        for example in examples:
+            self._scorer.learn(example.item, self._model, example.label)
+
+
+class BaselineSite:
+    """The issue's baseline: hashed char_wb 2-5 and word 1-2 grams, logistic SGD, online."""
+
+    def __init__(self, train: Sequence[Example], thresholds: Thresholds) -> None:
+        self._chars = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), n_features=2**20)
+        self._words = HashingVectorizer(ngram_range=(1, 2), n_features=2**20)
+        self._model = SGDClassifier(
+            loss="log_loss", max_iter=BASELINE_PASSES, tol=None, random_state=0
+        )
+        self._model.fit(self._features(train), [e.label for e in train])
+        self._thresholds = thresholds
+
+    def judge(self, examples: Sequence[Example]) -> tuple[list[float], list[CommentStatus]]:
+        p = self._model.predict_proba(self._features(examples))[:, 1].tolist()
+        return p, [self._thresholds.status_for(x) for x in p]
+
+    def learn(self, examples: Sequence[Example]) -> None:
+        if examples:
+            self._model.partial_fit(self._features(examples), [e.label for e in examples])
+
+    def _features(self, examples: Sequence[Example]) -> object:
+        texts = [e.item.body for e in examples]
+        return hstack([self._chars.transform(texts), self._words.transform(texts)]).tocsr()
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A site's comments in arrival order, what modq starts with, what the baseline learns."""
+
+    name: str
+    examples: list[Example]
+    scorer: Scorer
+    baseline_train: list[Example]
+
+
+@dataclass
+class Judged:
+    """What a replay saw: each comment's P(spam), verdict, and decisions learned before it."""
+
+    labels: list[int]
+    p: list[float]
+    statuses: list[CommentStatus]
+    decided_before: list[int]
+
+
+def replay(site: Site, examples: Sequence[Example]) -> Judged:
+    """Judge the stream batch by batch; learn the decisions moderators make on each."""
+    judged = Judged([], [], [], [])
+    decisions = 0
+    for start in range(0, len(examples), BATCH):
+        batch = examples[start : start + BATCH]
+        p, statuses = site.judge(batch)
+        judged.labels += [e.label for e in batch]
+        judged.p += p
+        judged.statuses += statuses
+        judged.decided_before += [decisions] * len(batch)
+        decided = [e for e, status in zip(batch, statuses, strict=True) if _decided(e, status)]
+        site.learn(decided)
+        decisions += len(decided)
+    return judged
+
+
+def _decided(example: Example, status: CommentStatus) -> bool:
+    """A moderator decides it: it was held, or its automatic verdict was wrong."""
+    if status is CommentStatus.PENDING_REVIEW:
+        return True
+    return (status is CommentStatus.SPAM) != bool(example.label)
+
+
+def windows(judged: Judged) -> dict[str, dict[str, float]]:
+    """The figures of the first 200 comments and of each window of decisions learned."""
+    n = len(judged.labels)
+    index = np.arange(n)
+    decided = np.array(judged.decided_before)
+    masks = {f"first {FIRST_COMMENTS} comments": index < FIRST_COMMENTS}
+    for name, low, high in WINDOWS:
+        masks[name] = (decided >= low) & (decided < high)
+    return {name: figures(judged, mask) for name, mask in masks.items()}
+
+
+def figures(judged: Judged, mask: np.ndarray) -> dict[str, float]:
+    """MCC at 0.5, ham auto-rejected, spam auto-approved and held, over the masked comments."""
+    labels = np.array(judged.labels)[mask]
+    if not labels.size:
+        return {"n": 0.0}
+    p = np.array(judged.p)[mask]
+    status = np.array([s.value for s in judged.statuses])[mask]
+    ham, spam = labels == 0, labels == 1
+    both = bool(ham.any() and spam.any())  # else MCC says nothing
+    mcc = matthews_corrcoef(labels, (p >= 0.5).astype(int)) if both else math.nan
+    return {
+        "n": float(labels.size),
+        "mcc": float(mcc),
+        "ham_rejected": _share(status[ham] == CommentStatus.SPAM.value),
+        "spam_approved": _share(status[spam] == CommentStatus.APPROVED.value),
+        "held": _share(status == CommentStatus.PENDING_REVIEW.value),
+    }
+
+
+def _share(mask: np.ndarray) -> float:
+    return float(mask.mean()) if mask.size else float("nan")
+
+
+def streams(data_dir: Path, shipped: Scorer) -> Iterator[Stream]:
+    """Each TubeSpam video by date (models fitted without it), then each non-English set."""
+    sms = read_examples(data_dir / protocols.SMS)
+    for split in protocols.t2(data_dir):
+        train = [*split.train, *sms]
+        examples = sorted(split.test, key=lambda e: e.date)
+        scorer = systems.as_scorer(systems.trained(train), split.name)
+        yield Stream(f"{split.name} by date", examples, scorer, train)
+    shippable = [*read_examples(data_dir / protocols.TUBESPAM), *sms]
+    for zero in protocols.zero_shot(data_dir):
+        # No arrival times in these sets: one fixed shuffle.
+        order = np.random.default_rng(0).permutation(len(zero.test))
+        yield Stream(zero.name, [zero.test[i] for i in order], shipped, shippable)
+
+
+@dataclass(frozen=True)
+class ReplayRow:
+    """One stream's windows for modq and for the baseline."""
+
+    name: str
+    modq: dict[str, dict[str, float]]
+    baseline: dict[str, dict[str, float]]
+
+
+def run(stream: Stream) -> ReplayRow:
+    """Replay one stream through modq and through the baseline."""
+    card = stream.scorer.card
+    thresholds = Thresholds(card.approve_below, card.reject_above)
+    modq = windows(replay(ModqSite(stream.scorer), stream.examples))
+    baseline = BaselineSite(stream.baseline_train, thresholds)
+    return ReplayRow(stream.name, modq, windows(replay(baseline, stream.examples)))
+
+
+HEADER = (
+    "| stream | window | n | modq MCC | ham auto-rejected | spam auto-approved | held "
+    "| baseline MCC | ham auto-rejected | spam auto-approved | held |"
+)
+
+
+def markdown(rows: list[ReplayRow]) -> str:
+    """One line per stream and window, modq beside the baseline."""
+    lines = [HEADER, "|" + "---|" * (HEADER.count("|") - 1)]
+    for row in rows:
+        for n, (window, figures_) in enumerate(row.modq.items()):
+            cells = [row.name if n == 0 else "", window, f"{figures_.get('n', 0):.0f}"]
+            cells += _cells(figures_) + _cells(row.baseline[window])
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cells(m: dict[str, float]) -> list[str]:
+    if not m.get("n"):
+        return ["—"] * 4
+    rates = [_percent(m[k]) for k in ("ham_rejected", "spam_approved", "held")]
+    return ["—" if math.isnan(m["mcc"]) else f"{m['mcc']:.3f}", *rates]
+
+
+def _percent(share: float) -> str:
+    return "—" if math.isnan(share) else f"{100 * share:.1f} %"
