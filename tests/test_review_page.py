@@ -327,6 +327,28 @@ def test_hostile_comment_text_stays_inert_text(
 
 
 @needs_browser
+def test_arabic_and_persian_names_and_comments_read_right_to_left(
+    page: Page, live_url: str, keys: Keys, held: Callable[..., list[str]]
+) -> None:
+    arabic = "هل الخبر صحيح؟ موقع آخر قال إن الزيارة تأجلت"
+    persian = "این خبر را از کجا آوردید؟ منبع را بنویسید لطفا"
+    english = "Which source says the visit was postponed?"
+    held(arabic, persian, author={"name": "ليلى أحمد", "email": "l@mail.example", "url": ""})
+    held(english)
+    _sign_in(page, live_url, _token(keys))
+    items = page.locator("#queue > .item")
+    expect(items).to_have_count(3)
+
+    def direction(selector: str) -> list[str]:
+        script = "nodes => nodes.map(n => n.dir + ':' + getComputedStyle(n).direction)"
+        found: list[str] = page.locator(selector).evaluate_all(script)
+        return found
+
+    assert direction("#queue .body") == ["auto:rtl", "auto:rtl", "auto:ltr"]
+    assert direction("#queue .author") == ["auto:rtl", "auto:rtl", "auto:ltr"]
+
+
+@needs_browser
 def test_refused_token_is_forgotten_and_asked_for_again(
     page: Page, live_url: str, keys: Keys, held: Callable[..., list[str]]
 ) -> None:

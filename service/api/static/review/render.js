@@ -17,6 +17,13 @@ export function el(tag, className = "", text = null) {
   return node;
 }
 
+/** An element of a reader's own words: its direction is the text's (Arabic, Persian: RTL). */
+function written(tag, className, text) {
+  const node = el(tag, className, text);
+  node.dir = "auto";
+  return node;
+}
+
 /** Return the URL if it is an absolute http(s) URL, else null (no javascript:, data:, …). */
 export function webUrl(text) {
   if (!text) return null;
@@ -81,7 +88,7 @@ function head(item, titleId) {
   box.type = "checkbox";
   box.setAttribute("aria-label", `Select the comment by ${item.author.name}`);
   pick.append(box);
-  const title = el("h3", "author", item.author.name);
+  const title = written("h3", "author", item.author.name);
   title.id = titleId;
   header.append(pick, title, score(item.score), when(item.created_at));
   return header;
@@ -101,7 +108,7 @@ function meta(item) {
 function reasons(item) {
   const list = el("ul", "reasons");
   list.setAttribute("aria-label", "Why the model held it");
-  for (const reason of item.reasons ?? []) list.append(el("li", "", reason));
+  for (const reason of item.reasons ?? []) list.append(written("li", "", reason));
   return list;
 }
 
@@ -129,7 +136,7 @@ export function renderItem(item) {
   const error = el("p", "item-error");
   error.setAttribute("role", "alert");
   error.hidden = true;
-  article.append(head(item, titleId), meta(item), el("p", "body", item.body), reasons(item));
+  article.append(head(item, titleId), meta(item), written("p", "body", item.body), reasons(item));
   article.append(error, actions());
   li.append(article);
   return li;
