@@ -4,8 +4,8 @@ Each stream starts a fresh site. Comments arrive in batches of BATCH; each batch
 with what the site has learned so far. Then its moderators decide every comment held for
 review and correct every wrong automatic verdict (a reader reports missed spam, an author
 complains about a rejected comment), and those decisions are learned before the next
-batch. The figures are taken in three windows: the first 200 comments, the comments judged
-once 200 decisions were learned (until 1,000), and those judged once 1,000 were.
+batch. The figures are taken in three windows: the first 200 comments, every comment judged
+once 200 decisions were learned, and every one judged once 1,000 were.
 
 modq is replayed with the service's own scorer and learning step; the baseline is the
 quick build the issue names: hashed char_wb 2-5-grams and word 1-2-grams, a logistic
@@ -35,8 +35,8 @@ from service.scoring.scorer import Scorer
 from service.scoring.site_model import SiteModel
 
 BATCH = 50
-#: (name, first decision count, last decision count) of each window but the first.
-WINDOWS = (("after 200 decisions", 200, 1000), ("after 1,000 decisions", 1000, math.inf))
+#: Each window but the first: every comment judged once this many decisions were learned.
+WINDOWS = (("after 200 decisions", 200), ("after 1,000 decisions", 1000))
 FIRST_COMMENTS = 200
 BASELINE_PASSES = 10
 
@@ -143,8 +143,8 @@ def windows(judged: Judged) -> dict[str, dict[str, float]]:
     index = np.arange(n)
     decided = np.array(judged.decided_before)
     masks = {f"first {FIRST_COMMENTS} comments": index < FIRST_COMMENTS}
-    for name, low, high in WINDOWS:
-        masks[name] = (decided >= low) & (decided < high)
+    for name, learned in WINDOWS:
+        masks[name] = decided >= learned
     return {name: figures(judged, mask) for name, mask in masks.items()}
 
 
@@ -214,7 +214,9 @@ def markdown(rows: list[ReplayRow]) -> str:
     """One line per stream and window, modq beside the baseline."""
     lines = [HEADER, "|" + "---|" * (HEADER.count("|") - 1)]
     for row in rows:
-        for n, (window, figures_) in enumerate(row.modq.items()):
+        # A window no comment reached (a short stream never learns 1,000 decisions) is left out.
+        reached = [(w, f) for w, f in row.modq.items() if f.get("n") or row.baseline[w].get("n")]
+        for n, (window, figures_) in enumerate(reached):
             cells = [row.name if n == 0 else "", window, f"{figures_.get('n', 0):.0f}"]
             cells += _cells(figures_) + _cells(row.baseline[window])
             lines.append("| " + " | ".join(cells) + " |")
