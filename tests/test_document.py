@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from service.moderation.text import normalize
 from service.scoring.document import (
     ScoringInput,
     form_signals,
-    has_mixed_script,
     link_domain,
-    normalize,
     strip_markup,
     tag_entities,
     to_document,
@@ -20,45 +19,6 @@ from service.scoring.tokens import EMAIL, LINK, PHONE, PRICE, TIME_LINK, USERNAM
 def document(body: str, **author: str) -> str:
     """The document the model reads for a comment with this body and author fields."""
     return to_document(ScoringInput(body, **author))
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("أحمد إيمان آمال", "احمد ايمان امال"),  # hamza/madda alef variants
-        ("مدرسة على", "مدرسه علي"),  # teh marbuta, alef maqsura
-        ("مـــرحبا", "مرحبا"),  # tatweel
-        ("مَرْحَبًا", "مرحبا"),  # harakat
-        ("کتاب یک", "كتاب يك"),  # Persian kaf and yeh
-    ],
-)
-def test_arabic_spelling_variants_fold_to_one_form(raw: str, expected: str) -> None:
-    assert normalize(raw) == expected
-
-
-def test_turkish_dotted_and_dotless_i_fold_to_plain_i() -> None:
-    assert normalize("İSTANBUL") == "istanbul"
-    assert normalize("ILIK ılık") == "ilik ilik"
-    # casefold() alone would leave a combining dot after the i
-    assert "\u0307" not in normalize("İzmir DİYARBAKIR")
-
-
-def test_homoglyph_in_latin_word_folds_but_russian_stays() -> None:
-    assert normalize("Рaypal") == "paypal"  # first letter is Cyrillic Р
-    assert normalize("привет мир") == "привет мир"
-    assert has_mixed_script("Рaypal") and not has_mixed_script("привет paypal")
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [("٠١٢٣٤", "01234"), ("۴۵۶", "456"), ("१२३", "123"), ("１２３", "123"), ("𝟖𝟖", "88")],
-)
-def test_digits_of_any_script_become_ascii(raw: str, expected: str) -> None:
-    assert normalize(raw) == expected
-
-
-def test_zero_width_and_bidi_controls_are_removed() -> None:
-    assert normalize("fr\u200bee mo\u200dney \u202egift\u202c\ufeff") == "free money gift"
 
 
 def test_link_becomes_token_with_domain_feature() -> None:

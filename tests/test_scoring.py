@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import skops.io
 
-from service.scoring.document import ScoringInput, normalize, to_document
+from service.moderation.text import normalize
+from service.scoring.document import ScoringInput, to_document
 from service.scoring.model_file import (
     TRUSTED_TYPES,
     ModelIntegrityError,

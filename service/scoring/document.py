@@ -6,6 +6,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from service.moderation.text import (
+    INVISIBLE_RE,
+    SPACE,
+    URL,
+    has_mixed_word,
+    normalize,
+)
 from service.scoring.tokens import (
     DOMAIN_PREFIX,
     EMAIL,
@@ -19,49 +26,6 @@ from service.scoring.tokens import (
     Signal,
 )
 
-# Zero-width and bidi controls: invisible, so only ever there to split or disguise words.
-_INVISIBLE = dict.fromkeys(
-    [0x00AD, 0x034F, 0x061C, 0x180E, 0xFEFF, *range(0x200B, 0x2010), *range(0x202A, 0x202F)]
-    + [*range(0x2060, 0x2065), *range(0x2066, 0x206A)]
-)
-_INVISIBLE_RE = re.compile("[" + "".join(map(chr, _INVISIBLE)) + "]")
-# Arabic harakat, Quranic marks, superscript alef and tatweel carry no spam signal but
-# multiply the spellings of one word.
-_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_ARABIC_LETTERS = str.maketrans(
-    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ئ": "ي", "ة": "ه",
-     "ھ": "ه", "ۀ": "ه", "ؤ": "و", "ک": "ك", "ګ": "ك"}
-)  # fmt: skip
-# Folding the whole i family to one letter is lossy for Turkish/Azerbaijani, but casefold()
-# alone maps them inconsistently (I->i, İ->i̇, ı unchanged), which is worse.
-_TURKIC_I = str.maketrans({"İ": "i", "ı": "i", "\u0307": ""})
-_TURKIC_RE = re.compile("[İı\u0307]")
-_ARABIC_RE = re.compile("[\u0600-\u06ff]")
-_NON_ASCII_DIGIT = re.compile(r"(?![0-9])\d")
-# Cyrillic/Greek letters that look Latin after casefold; applied only inside words that
-# already mix scripts, so Russian or Greek text stays as it is.
-_CONFUSABLES = str.maketrans(
-    {"а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
-     "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "һ": "h",
-     "ԁ": "d", "ԛ": "q", "ԝ": "w", "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i",
-     "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x"}
-)  # fmt: skip
-_LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
-_CYRILLIC_GREEK = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]")
-# A whole word holding both a Latin and a Cyrillic/Greek letter: found by the regex engine,
-# so only such words reach Python.
-_MIXED_WORD = re.compile(
-    r"(?<!\S)(?=\S*[a-zA-Z\u00c0-\u024f])(?=\S*[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f])\S+"
-)
-_SPACE = re.compile(r"\s+")
-
-_TLDS = (
-    "com|net|org|info|biz|io|co|me|ly|gl|gd|be|tk|ml|ga|cf|gq|xyz|top|club|online|site|ru|su"
-    "|az|tr|uk|de|fr|es|it|nl|us|ca|au|in|id|br|ir|sa|ae|eg|tv|cc|ws|to|link|click|shop"
-    "|store|app|dev|live|fun|win|bet|vip|pro|cn|ua|kz|uz|ge|by|mobi|eu|рф"
-)
-_DOMAIN = rf"(?:[^\W_](?:[\w-]*[^\W_])?\.)+(?:{_TLDS})"
-_URL = re.compile(rf"\b(?:https?://|www\.)[^\s<>\"']+|\b{_DOMAIN}\b(?:[/?#][^\s<>\"']*)?")
 _EMAIL_RE = re.compile(r"[\w.+-]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}\b")
 _HANDLE = re.compile(r"(?<![\w.@/])@[^\W][\w.]{1,30}")
 _CURRENCY = r"[$€£¥₽₺₼₹﷼]"
@@ -109,38 +73,6 @@ class Tagged:
     links: int
 
 
-def normalize(text: str) -> str:
-    """Fold the many spellings of one comment to a single canonical lowercase form."""
-    if text.isascii():  # the common case needs none of the folds below: skip their cost
-        return _SPACE.sub(" ", text.lower()).strip()
-    # str.translate is slow on non-ASCII text: each fold runs only if it has work to do.
-    text = _INVISIBLE_RE.sub("", unicodedata.normalize("NFKC", text))
-    if _TURKIC_RE.search(text):
-        text = text.translate(_TURKIC_I)
-    text = _NON_ASCII_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text.casefold())
-    if _ARABIC_RE.search(text):
-        text = _ARABIC_MARKS.sub("", text).translate(_ARABIC_LETTERS)
-    if _LATIN.search(text) and _CYRILLIC_GREEK.search(text):
-        text = _MIXED_WORD.sub(_fold_mixed_word, text)
-    return _SPACE.sub(" ", text).strip()
-
-
-def _fold_mixed_word(match: re.Match[str]) -> str:
-    return match.group().translate(_CONFUSABLES)
-
-
-def has_mixed_script(text: str) -> bool:
-    """Tell whether one word mixes Latin with Cyrillic/Greek letters (homoglyph trick)."""
-    return _has_mixed_word(unicodedata.normalize("NFKC", text))
-
-
-def _has_mixed_word(text: str) -> bool:
-    # `text` is already NFKC: the writing signals normalise the body once for all checks.
-    if not (_LATIN.search(text) and _CYRILLIC_GREEK.search(text)):
-        return False
-    return _MIXED_WORD.search(text) is not None
-
-
 def link_domain(url: str) -> str:
     """Return the host of a URL, lowercase, without scheme, port or a leading www."""
     host = re.sub(r"^[a-z]+://", "", url.strip().casefold())
@@ -156,7 +88,7 @@ def tag_entities(text: str) -> Tagged:
     if "@" in text:
         text = _EMAIL_RE.sub(f" {EMAIL} ", text)
     if "." in text:
-        text, links = _URL.subn(lambda m: _link_token(m.group(), tokens), text)
+        text, links = URL.subn(lambda m: _link_token(m.group(), tokens), text)
     if _DIGIT.search(text):
         text = _PRICE_RE.sub(f" {PRICE} ", text)
         text = _PHONE_RE.sub(_phone_token, text)
@@ -164,7 +96,7 @@ def tag_entities(text: str) -> Tagged:
         text = _HANDLE.sub(f" {USERNAME} ", text)
     if "[" in text:  # data that arrived tokenised ("[LINK]") was casefolded: restore it
         text = _PLACEHOLDER.sub(lambda m: f" {m.group().upper()} ", text)
-    return Tagged(_SPACE.sub(" ", text).strip(), tuple(tokens), links)
+    return Tagged(SPACE.sub(" ", text).strip(), tuple(tokens), links)
 
 
 def _link_token(url: str, tokens: list[str]) -> str:
@@ -193,7 +125,7 @@ def _phone_token(match: re.Match[str]) -> str:
 def form_signals(body: str, author_name: str, author_email: str, author_url: str) -> list[str]:
     """Return signal tokens from the comment form and from how the body is written."""
     signals = _writing_signals(body)
-    if author_name and _URL.search(normalize(author_name)):
+    if author_name and URL.search(normalize(author_name)):
         signals.append(Signal.AUTHOR_NAME_URL)
     if _is_slogan(author_name):
         signals.append(Signal.AUTHOR_SLOGAN)
@@ -226,7 +158,7 @@ def _is_slogan(name: str) -> bool:
 
 def _writing_signals(body: str) -> list[str]:
     plain = body.isascii()  # then NFKC changes nothing and no trick below is possible
-    text = body if plain else _INVISIBLE_RE.sub("", unicodedata.normalize("NFKC", body))
+    text = body if plain else INVISIBLE_RE.sub("", unicodedata.normalize("NFKC", body))
     # Placeholders in pre-tokenised data are upper case but nobody wrote them.
     text = _PLACEHOLDER.sub(" ", text) if "[" in text else text
     signals = _shape_signals(text)
@@ -253,9 +185,9 @@ def _shape_signals(text: str) -> list[str]:
 
 def _unicode_signals(body: str, text: str) -> list[str]:
     signals: list[str] = []
-    if _has_mixed_word(text):
+    if has_mixed_word(text):
         signals.append(Signal.MIXED_SCRIPT)
-    if _INVISIBLE_RE.search(body):
+    if INVISIBLE_RE.search(body):
         signals.append(Signal.HIDDEN_CHARS)
     if _STYLED.search(body):
         signals.append(Signal.STYLED_LETTERS)
