@@ -3,7 +3,8 @@
 import pytest
 
 from service.moderation.comments import CommentStatus
-from service.moderation.policy import Thresholds
+from service.moderation.policy import UNSCORABLE, Thresholds, judge
+from service.moderation.rules import Effect, Hit
 
 T = Thresholds(approve_below=0.2, reject_above=0.9)
 
@@ -34,3 +35,27 @@ def test_review_everything_when_thresholds_span_the_range() -> None:
 def test_inconsistent_thresholds_are_refused(low: float, high: float) -> None:
     with pytest.raises(ValueError, match="approve_below"):
         Thresholds(low, high)
+
+
+SPAM_HIT = Hit(Effect.SPAM, "honeypot filled")
+HOLD_HIT = Hit(Effect.HOLD, "3 links")
+
+
+@pytest.mark.parametrize(
+    "probability, hits, status",
+    [
+        (0.01, [], CommentStatus.APPROVED),
+        (0.01, [SPAM_HIT], CommentStatus.SPAM),  # a sure rule overrules the model
+        (None, [SPAM_HIT], CommentStatus.SPAM),
+        (0.01, [HOLD_HIT], CommentStatus.PENDING_REVIEW),  # holds what would be published
+        (0.5, [HOLD_HIT], CommentStatus.PENDING_REVIEW),
+        (0.99, [HOLD_HIT], CommentStatus.SPAM),  # but does not overrule spam
+        (0.99, [HOLD_HIT, SPAM_HIT], CommentStatus.SPAM),
+        (None, [], UNSCORABLE),
+        (None, [HOLD_HIT], UNSCORABLE),
+    ],
+)
+def test_rules_and_the_model_decide_in_the_documented_order(
+    probability: float | None, hits: list[Hit], status: CommentStatus
+) -> None:
+    assert judge(probability, hits, T) is status

@@ -1,10 +1,20 @@
-"""The verdict policy: a spam probability becomes approved, pending_review or spam."""
+"""The verdict policy: a spam probability and the site's rules become a status, in one order.
+
+1. A sure rule (a filled honeypot, a disallowed word) makes a comment spam, whatever the
+   model says.
+2. Otherwise the model's probability decides, at the thresholds: approved, held or spam.
+3. A hold rule (too many links, a moderation word, posted too fast, a script the site does
+   not allow) holds what the model would have published; it does not overrule spam.
+4. A comment the model could not score is held for a person.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from service.moderation.comments import CommentStatus
+from service.moderation.rules import Effect, Hit
 
 
 @dataclass(frozen=True)
@@ -29,3 +39,15 @@ class Thresholds:
 
 #: What a comment gets when it cannot be scored at all: a person looks at it.
 UNSCORABLE = CommentStatus.PENDING_REVIEW
+
+
+def judge(probability: float | None, hits: Sequence[Hit], thresholds: Thresholds) -> CommentStatus:
+    """The status a comment gets without a moderator, from its score and the rules it tripped."""
+    if any(hit.effect is Effect.SPAM for hit in hits):
+        return CommentStatus.SPAM
+    if probability is None:
+        return UNSCORABLE
+    status = thresholds.status_for(probability)
+    if status is CommentStatus.APPROVED and hits:
+        return CommentStatus.PENDING_REVIEW
+    return status

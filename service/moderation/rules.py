@@ -1,0 +1,128 @@
+"""Each site's own rules, with WordPress's and Antispam Bee's meaning, and what a comment trips.
+
+Word lists match inside words, as WordPress's do ("press" matches "WordPress"), against the
+author's name, e-mail and URL, the body, the IP and the user agent, all folded by
+`text.normalize` first: a Cyrillic letter inside a Latin word, or another spelling of an
+Arabic letter, does not slip past a list.
+"""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import cached_property
+
+from service.moderation.comments import NewComment
+from service.moderation.text import URL, normalize
+
+#: WordPress's `comment_max_links` default: hold a comment with this many links or more.
+DEFAULT_MAX_LINKS = 2
+#: Antispam Bee's smallest time from a page to its comment that a person takes.
+DEFAULT_MIN_SECONDS = 3.0
+#: The most words a list may hold, and the longest word.
+MAX_WORDS, MAX_WORD_LENGTH = 1000, 200
+
+
+class Effect(enum.Enum):
+    """What a rule does when it fires: sure spam, or hold for a moderator."""
+
+    SPAM = "spam"
+    HOLD = "hold"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A rule a comment tripped: its effect and the reason it gives (no personal data)."""
+
+    effect: Effect
+    reason: str
+
+
+@dataclass(frozen=True)
+class FormEvidence:
+    """What the site's comment form saw: its hidden honeypot field, when its page rendered."""
+
+    honeypot: str = ""
+    rendered_at: float | None = None
+
+
+@dataclass(frozen=True)
+class SiteRules:
+    """A site's moderation settings; the defaults are WordPress's where it has one."""
+
+    max_links: int = DEFAULT_MAX_LINKS  # 0: no limit
+    moderation_words: tuple[str, ...] = ()
+    disallowed_words: tuple[str, ...] = ()
+    allowed_scripts: tuple[str, ...] = ()  # empty: every script
+    min_seconds_to_post: float = DEFAULT_MIN_SECONDS  # 0: no check
+
+    @cached_property
+    def _moderation(self) -> tuple[str, ...]:
+        return _folded(self.moderation_words)
+
+    @cached_property
+    def _disallowed(self) -> tuple[str, ...]:
+        return _folded(self.disallowed_words)
+
+    def check(
+        self, comment: NewComment, posted_at: float, form: FormEvidence | None = None
+    ) -> list[Hit]:
+        """Every rule this comment trips, sure spam first."""
+        hits = self._spam(comment, form)
+        hits += self._hold(comment, posted_at, form)
+        return hits
+
+    def _spam(self, comment: NewComment, form: FormEvidence | None) -> list[Hit]:
+        hits = []
+        if form is not None and form.honeypot.strip():
+            hits.append(Hit(Effect.SPAM, "honeypot filled"))
+        if _matches(self._disallowed, comment):
+            hits.append(Hit(Effect.SPAM, "disallowed word"))
+        return hits
+
+    def _hold(self, comment: NewComment, posted_at: float, form: FormEvidence | None) -> list[Hit]:
+        hits = []
+        links = count_links(comment) if self.max_links else 0
+        if self.max_links and links >= self.max_links:
+            hits.append(Hit(Effect.HOLD, f"{links} links"))
+        if _matches(self._moderation, comment):
+            hits.append(Hit(Effect.HOLD, "moderation word"))
+        script = dominant_script(comment.body) if self.allowed_scripts else ""
+        if script and script not in self.allowed_scripts:
+            hits.append(Hit(Effect.HOLD, f"written in {script}, not allowed here"))
+        if form is not None and form.rendered_at is not None and self.min_seconds_to_post:
+            seconds = posted_at - form.rendered_at
+            if 0 <= seconds < self.min_seconds_to_post:
+                hits.append(Hit(Effect.HOLD, f"posted {seconds:.1f} s after the page loaded"))
+        return hits
+
+
+def count_links(comment: NewComment) -> int:
+    """Links in the body, and the author's website if given (as WordPress's filter counts)."""
+    return len(URL.findall(normalize(comment.body))) + bool(comment.author.url.strip())
+
+
+def dominant_script(text: str) -> str:
+    """The script most of the text's letters are written in ("latin", "arabic", ...), or ""."""
+    scripts = Counter(
+        unicodedata.name(ch, "").split(" ", 1)[0].lower()
+        for ch in unicodedata.normalize("NFKC", text)
+        if ch.isalpha()
+    )
+    scripts.pop("", None)
+    return scripts.most_common(1)[0][0] if scripts else ""
+
+
+def _folded(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(folded for word in words if (folded := normalize(word)))
+
+
+def _matches(words: tuple[str, ...], comment: NewComment) -> bool:
+    if not words:
+        return False
+    author = comment.author
+    fields = (author.name, author.email, author.url, comment.body, comment.ip, comment.user_agent)
+    haystack = "\n".join(normalize(value) for value in fields if value)
+    return any(word in haystack for word in words)
