@@ -27,6 +27,7 @@ from service.storage.durability import Guard
 from service.storage.learned import LearnedStore
 from service.storage.privacy import PrivacyStore, load_pepper
 from service.storage.probe import Probe
+from service.storage.sites import RulesStore
 
 log = logging.getLogger("modq.api")
 
@@ -76,6 +77,7 @@ def _services(settings: Settings, client: redis.Redis) -> Services:
         CachedKeys(KeyStore(client), settings.key_cache_seconds),
         PrivacyStore(client),
         LearnedStore(client),
+        RulesStore(client),
         load_pepper(settings),
     )
     rate_limits = RateLimits(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -219,6 +220,56 @@ def learned_forget(site: str) -> None:
         if not LearnedStore(client).forget(site):
             raise click.ClickException(f"nothing learned for {site}")
     click.echo(f"forgot what {site}'s decisions taught")
+
+
+@main.group()
+def sites() -> None:
+    """Each site's rules: link limit, word lists, allowed scripts, time to post."""
+
+
+SITE = click.option("--site", required=True, help="The site, e.g. news.example.")
+
+
+@sites.command("show")
+@SITE
+def sites_show(site: str) -> None:
+    """Print the site's rules as JSON."""
+    from service.storage.sites import RulesStore
+
+    with _redis() as client:
+        rules = RulesStore(client).rules(site)
+    click.echo(json.dumps(rules.values(), indent=2, ensure_ascii=False))
+
+
+@sites.command("set")
+@SITE
+@click.option("--max-links", type=int, help="Hold a comment with this many links (0: off).")
+@click.option("--moderation-words", help="Comma-separated; hold comments holding any.")
+@click.option("--disallowed-words", help="Comma-separated; comments holding any are spam.")
+@click.option("--allowed-scripts", help="Comma-separated, e.g. latin,cyrillic ('': all).")
+@click.option("--min-seconds-to-post", type=float, help="Hold faster posts (0: off).")
+def sites_set(site: str, **changes: Any) -> None:
+    """Change the given rules of a site; the others stay as they are."""
+    import marshmallow
+
+    from service.api.schemas import RulesIO
+    from service.storage.sites import RulesStore
+
+    given = {k: _listed(k, v) for k, v in changes.items() if v is not None}
+    with _redis() as client:
+        store = RulesStore(client)
+        try:
+            rules = RulesIO().load(store.rules(site).values() | given)
+        except marshmallow.ValidationError as exc:
+            raise click.UsageError(json.dumps(exc.messages)) from None
+        store.set_rules(site, rules)
+    click.echo(json.dumps(rules.values(), indent=2, ensure_ascii=False))
+
+
+def _listed(name: str, value: Any) -> Any:
+    if not name.endswith(("_words", "_scripts")):
+        return value
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 @contextlib.contextmanager

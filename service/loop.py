@@ -21,6 +21,7 @@ from service.storage.comment_hash import CommentText
 from service.storage.comments import CommentStore, Retention
 from service.storage.connection import connect
 from service.storage.learned import LearnedStore
+from service.storage.sites import RulesStore
 
 log = logging.getLogger("modq.worker")
 
@@ -35,10 +36,12 @@ BLOCKING_MARGIN_S = 2.0
 @dataclass
 class Workbench:
     """What a scoring worker and a learner work with: the stored comments, each site's
-    learned model, and the shipped model, swapped for a replaced file that passes its checks."""
+    learned model and rules, and the shipped model, swapped for a replaced file that passes
+    its checks."""
 
     comments: CommentStore
     site_models: LearnedStore
+    rules: RulesStore
     model: LoadedModel
     watch: ModelWatch | None = None
 
@@ -49,7 +52,7 @@ class Workbench:
         """Load the model file (hash-checked) and open the stores."""
         comments = CommentStore(client, retention=Retention.of(settings))
         model, watch = load_model(settings), ModelWatch(settings, watch_every_s)
-        return cls(comments, LearnedStore(client), model, watch)
+        return cls(comments, LearnedStore(client), RulesStore(client), model, watch)
 
     def refresh(self) -> None:
         """Take a replaced model file if it passes its checks (looked at now and then)."""
@@ -139,5 +142,5 @@ def consumer_name(name: str | None = None) -> str:
 
 def scoring_input(comment: CommentText) -> ScoringInput:
     """What the model reads of a stored comment."""
-    author = comment.author
-    return ScoringInput(comment.body, author.name, author.email, author.url)
+    author = comment.content.author
+    return ScoringInput(comment.content.body, author.name, author.email, author.url)

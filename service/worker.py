@@ -12,7 +12,8 @@ import redis
 from service.loop import Loop, Workbench, scoring_input
 from service.moderation.comments import Verdict
 from service.moderation.errors import StorageUnavailableError
-from service.moderation.policy import UNSCORABLE
+from service.moderation.policy import judge
+from service.moderation.rules import SiteRules
 from service.scoring.document import ScoringInput
 from service.scoring.scorer import Score
 from service.scoring.site_model import SiteModel
@@ -74,11 +75,12 @@ class Worker(Loop):
         live = [(d, c) for d, c in fresh if d.deliveries <= self.batching.max_deliveries]
         scores = self._score([c for _, c in live])
         retry = {d.entry_id for (d, _), score in zip(live, scores, strict=True) if score is None}
+        rules = self.bench.rules.rules_of(c.site for _, c in fresh)
         results = [
-            Outcome(c, self._verdict(score))
+            Outcome(c, self._verdict(c, rules[c.site], score))
             for (_, c), score in zip(live, scores, strict=True)
             if score is not None
-        ] + [Outcome(c, self._unscorable(), dead_letter=d.deliveries) for d, c in dead]
+        ] + [Outcome(c, self._verdict(c, rules[c.site]), d.deliveries) for d, c in dead]
         self.bench.comments.apply_verdicts(results)
         self.stream.ack([d.entry_id for d in deliveries if d.entry_id not in retry])
         log.info(
@@ -113,9 +115,17 @@ class Worker(Loop):
             log.error("event=comment.score_failed error=%s", type(exc).__name__)
             return None
 
-    def _verdict(self, score: Score) -> Verdict:
-        status = self.bench.model.thresholds.status_for(score.probability)
-        return Verdict(status, score.probability, score.reasons, self.bench.model.version)
+    def _verdict(
+        self, comment: CommentText, rules: SiteRules, score: Score | None = None
+    ) -> Verdict:
+        """The site's rules and the model's score, judged in the policy's order.
 
-    def _unscorable(self) -> Verdict:
-        return Verdict(UNSCORABLE, None, (UNSCORABLE_REASON,), self.bench.model.version)
+        No score: the model could not score it, after every delivery allowed.
+        """
+        hits = rules.check(comment.content, comment.created_at)
+        model = self.bench.model
+        probability = None if score is None else score.probability
+        status = judge(probability, hits, model.thresholds)
+        because = score.reasons if score is not None else (UNSCORABLE_REASON,)
+        reasons = tuple(dict.fromkeys([*(hit.reason for hit in hits), *because]))
+        return Verdict(status, probability, reasons, model.version)

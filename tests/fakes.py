@@ -10,6 +10,7 @@ from collections.abc import Callable
 from service.moderation.access import KeyRecord
 from service.moderation.comments import Comment, CommentStatus, NewComment
 from service.moderation.ports import Cursor
+from service.moderation.rules import SiteRules
 
 
 class Clock:
@@ -108,6 +109,19 @@ class Keys:
 
     def find(self, key_id: str) -> KeyRecord | None:
         return self.records.get(key_id)
+
+
+class Rules:
+    """The RulesRepository in a dict: the defaults until a site sets its own."""
+
+    def __init__(self) -> None:
+        self.by_site: dict[str, SiteRules] = {}
+
+    def rules(self, site: str) -> SiteRules:
+        return self.by_site.get(site, SiteRules())
+
+    def set_rules(self, site: str, rules: SiteRules) -> None:
+        self.by_site[site] = rules
 
 
 class Learning:

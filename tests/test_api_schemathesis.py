@@ -25,6 +25,8 @@ OPERATIONS = [
     "GET /v1/comments/{comment_id}",
     "GET /v1/moderation/queue",
     "GET /v1/moderation/learning",
+    "GET /v1/moderation/settings",
+    "PUT /v1/moderation/settings",
     "GET /v1/moderation/comments/{comment_id}",
     "POST /v1/moderation/comments/{comment_id}/decision",
     "POST /v1/moderation/decisions",
@@ -49,7 +51,13 @@ def test_the_document_lists_every_operation_fuzzed(app: Flask) -> None:
 
 
 # Operations without parameters or body have no invalid input to generate.
-NO_INPUT = {"GET /healthz", "GET /readyz", "GET /metrics", "GET /v1/moderation/learning"}
+NO_INPUT = {
+    "GET /healthz",
+    "GET /readyz",
+    "GET /metrics",
+    "GET /v1/moderation/learning",
+    "GET /v1/moderation/settings",
+}
 CASES = [(label, GenerationMode.POSITIVE) for label in OPERATIONS] + [
     (label, GenerationMode.NEGATIVE) for label in OPERATIONS if label not in NO_INPUT
 ]

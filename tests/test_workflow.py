@@ -16,6 +16,7 @@ from service.moderation.errors import (
     PermissionDeniedError,
 )
 from service.moderation.privacy import author_key
+from service.moderation.rules import SiteRules
 from service.moderation.workflow import Learned, Moderation
 from tests import fakes
 
@@ -31,6 +32,7 @@ class World:
     privacy: fakes.Privacy
     keys: fakes.Keys
     learning: fakes.Learning
+    rules: fakes.Rules
     clock: fakes.Clock
     site: Principal = Principal("k1", KeyKind.SITE, "news.example")
     moderator: Principal = Principal("k2", KeyKind.MODERATOR, "news.example", "leyla")
@@ -45,8 +47,9 @@ def world() -> World:
     clock = fakes.Clock()
     comments = fakes.Comments(clock)
     privacy, keys, learning = fakes.Privacy(comments), fakes.Keys(), fakes.Learning()
-    moderation = Moderation(comments, keys, privacy, learning, PEPPER, clock)
-    return World(moderation, comments, privacy, keys, learning, clock)
+    rules = fakes.Rules()
+    moderation = Moderation(comments, keys, privacy, learning, rules, PEPPER, clock)
+    return World(moderation, comments, privacy, keys, learning, rules, clock)
 
 
 def _elsewhere(kind: KeyKind) -> Principal:
@@ -186,3 +189,16 @@ def test_moderators_see_only_their_own_sites_learning(world: World) -> None:
 
     assert world.moderation.learned(world.moderator) == Learned(12, 340)
     assert world.moderation.learned(_elsewhere(KeyKind.MODERATOR)) == Learned(5, 9)
+
+
+def test_moderators_read_and_replace_only_their_own_sites_rules(world: World) -> None:
+    strict = SiteRules(max_links=1, moderation_words=("casino",))
+
+    assert world.moderation.rules(world.moderator) == SiteRules()
+    assert world.moderation.set_rules(world.moderator, strict) == strict
+    assert world.moderation.rules(world.moderator) == strict
+    assert world.moderation.rules(_elsewhere(KeyKind.MODERATOR)) == SiteRules()
+    with pytest.raises(PermissionDeniedError):
+        world.moderation.set_rules(world.site, SiteRules())
+    with pytest.raises(PermissionDeniedError):
+        world.moderation.rules(world.site)

@@ -50,8 +50,8 @@ def authenticate(request: Request, wired: Services) -> None:
 
 
 def require_json(request: Request) -> None:
-    """Refuse a POST whose body is not declared JSON, instead of reading it as empty."""
-    if request.method == "POST" and not request.is_json:
+    """Refuse a body that is not declared JSON, instead of reading it as empty."""
+    if request.method in {"POST", "PUT"} and not request.is_json:
         raise UnsupportedMediaType("send the body as JSON with 'Content-Type: application/json'")
 
 

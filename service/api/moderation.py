@@ -8,6 +8,7 @@ from service.api import schemas
 from service.api.context import caller, keyed_blueprint, services
 from service.api.errors import domain_error, error_body
 from service.moderation.comments import Comment, Decision
+from service.moderation.rules import SiteRules
 from service.moderation.workflow import DecisionOutcome, Learned
 
 blp = keyed_blueprint(
@@ -31,6 +32,23 @@ def queue(args: dict[str, Any]) -> dict[str, Any]:
 def learning() -> Learned:
     """How far the site's moderators' decisions have taught its model (approve and spam)."""
     return services().moderation.learned(caller())
+
+
+@blp.route("/settings", methods=["GET"])
+@blp.response(200, schemas.RulesIO)
+@blp.doc(security=[{"bearerAuth": []}])
+def settings() -> SiteRules:
+    """The site's rules: link limit, word lists, allowed scripts, time to post."""
+    return services().moderation.rules(caller())
+
+
+@blp.route("/settings", methods=["PUT"])
+@blp.arguments(schemas.RulesIO)
+@blp.response(200, schemas.RulesIO)
+@blp.doc(security=[{"bearerAuth": []}])
+def set_settings(rules: SiteRules) -> SiteRules:
+    """Replace the site's rules; the workers apply them within seconds (docs/policy.md)."""
+    return services().moderation.set_rules(caller(), rules)
 
 
 @blp.route("/comments/<string:comment_id>", methods=["GET"])

@@ -18,8 +18,9 @@ from marshmallow import (
     validates_schema,
 )
 
-from service.moderation.comments import Author, Comment, Decision, NewComment
+from service.moderation.comments import Author, Comment, Decision, FormEvidence, NewComment
 from service.moderation.ports import Cursor
+from service.moderation.rules import MAX_WORD_LENGTH, MAX_WORDS, SiteRules
 
 #: Field names only modq may set; a client sending one is refused, not ignored.
 SERVER_FIELDS = ("id", "site", "status", "score", "reasons", "created_at")
@@ -91,6 +92,26 @@ class AuthorIn(Schema):
         return Author(**data)
 
 
+class FormIn(Schema):
+    """What the site's comment form saw; the WordPress plugin fills it."""
+
+    honeypot = Text(
+        1024,
+        load_default="",
+        metadata={"description": "the hidden field's value: empty unless a bot filled it"},
+    )
+    rendered_at = fields.Float(
+        load_default=None,
+        allow_nan=False,
+        validate=validate.Range(min=0),
+        metadata={"description": "when the page with the form was rendered (Unix seconds)"},
+    )
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> FormEvidence:
+        return FormEvidence(**data)
+
+
 class CommentIn(Schema):
     """A comment as a site's backend sends it."""
 
@@ -109,6 +130,7 @@ class CommentIn(Schema):
     referrer = Text(2048, load_default="")
     parent_id = Text(32, load_default="", validate=_pattern(_COMMENT_ID, "a modq comment id"))
     lang = Text(35, load_default="", validate=_pattern(_LANG, "a language tag like 'az'"))
+    form = fields.Nested(FormIn, load_default=None)
 
     def handle_error(self, error: ValidationError, data: Any, **_: Any) -> None:
         """Say why a server field is refused; undeclared fields are already errors (RAISE).
@@ -223,6 +245,46 @@ class LearnedOut(Schema):
     features = fields.Integer(
         metadata={"description": "words, word pairs and character grams given a weight"}
     )
+
+
+def _words(description: str) -> fields.List[str]:
+    word = Text(MAX_WORD_LENGTH)
+    return fields.List(
+        word,
+        required=True,
+        validate=validate.Length(max=MAX_WORDS),
+        metadata={"description": description},
+    )
+
+
+class RulesIO(Schema):
+    """A site's rules: all of them, as GET answers and PUT replaces them."""
+
+    SUBJECT: ClassVar[str] = "a valid set of rules"
+
+    max_links = fields.Integer(
+        required=True,
+        validate=validate.Range(min=0, max=1000),
+        metadata={"description": "hold a comment with this many links or more (0: no limit)"},
+    )
+    moderation_words = _words("hold a comment holding any of these, in any field")
+    disallowed_words = _words("a comment holding any of these is spam")
+    allowed_scripts = fields.List(
+        fields.String(validate=_pattern(re.compile(r"^[a-z]{2,30}$"), "a script like 'latin'")),
+        required=True,
+        validate=validate.Length(max=50),
+        metadata={"description": "hold comments in any other script (empty: allow all)"},
+    )
+    min_seconds_to_post = fields.Float(
+        required=True,
+        allow_nan=False,
+        validate=validate.Range(min=0, max=3600),
+        metadata={"description": "hold a comment posted sooner after its page rendered (0: off)"},
+    )
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> SiteRules:
+        return SiteRules.of(data)
 
 
 class DecisionIn(Schema):

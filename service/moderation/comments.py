@@ -46,6 +46,14 @@ class Author:
 
 
 @dataclass(frozen=True)
+class FormEvidence:
+    """What the site's comment form saw: its hidden honeypot field, when its page rendered."""
+
+    honeypot: str = ""
+    rendered_at: float | None = None  # seconds since the epoch
+
+
+@dataclass(frozen=True)
 class NewComment:
     """A comment as a site submits it, before modq gives it an id."""
 
@@ -57,6 +65,7 @@ class NewComment:
     referrer: str = ""
     parent_id: str = ""
     lang: str = ""
+    form: FormEvidence | None = None
 
 
 @dataclass(frozen=True)

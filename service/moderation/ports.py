@@ -8,6 +8,7 @@ from typing import Protocol
 
 from service.moderation.access import KeyRecord
 from service.moderation.comments import Comment, NewComment
+from service.moderation.rules import SiteRules
 
 Cursor = tuple[int, str]
 
@@ -46,6 +47,14 @@ class LearningRepository(Protocol):
     """What each site's moderators' decisions have taught its model."""
 
     def summary_of(self, site: str) -> tuple[int, int]: ...
+
+
+class RulesRepository(Protocol):
+    """Where each site's rules live."""
+
+    def rules(self, site: str) -> SiteRules: ...
+
+    def set_rules(self, site: str, rules: SiteRules) -> None: ...
 
 
 class KeyRepository(Protocol):

@@ -11,10 +11,12 @@ from __future__ import annotations
 import enum
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from functools import cached_property
+from typing import Any
 
-from service.moderation.comments import NewComment
+from service.moderation.comments import FormEvidence, NewComment
 from service.moderation.text import URL, normalize
 
 #: WordPress's `comment_max_links` default: hold a comment with this many links or more.
@@ -41,14 +43,6 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class FormEvidence:
-    """What the site's comment form saw: its hidden honeypot field, when its page rendered."""
-
-    honeypot: str = ""
-    rendered_at: float | None = None
-
-
-@dataclass(frozen=True)
 class SiteRules:
     """A site's moderation settings; the defaults are WordPress's where it has one."""
 
@@ -58,6 +52,19 @@ class SiteRules:
     allowed_scripts: tuple[str, ...] = ()  # empty: every script
     min_seconds_to_post: float = DEFAULT_MIN_SECONDS  # 0: no check
 
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> SiteRules:
+        """Rules from plain values (lists where the fields hold tuples); other names ignored."""
+        known = {f.name for f in fields(cls)}
+        given: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in values.items() if k in known
+        }
+        return cls(**given)
+
+    def values(self) -> dict[str, Any]:
+        """The rules as plain values, for JSON."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
     @cached_property
     def _moderation(self) -> tuple[str, ...]:
         return _folded(self.moderation_words)
@@ -66,13 +73,9 @@ class SiteRules:
     def _disallowed(self) -> tuple[str, ...]:
         return _folded(self.disallowed_words)
 
-    def check(
-        self, comment: NewComment, posted_at: float, form: FormEvidence | None = None
-    ) -> list[Hit]:
+    def check(self, comment: NewComment, posted_at: float) -> list[Hit]:
         """Every rule this comment trips, sure spam first."""
-        hits = self._spam(comment, form)
-        hits += self._hold(comment, posted_at, form)
-        return hits
+        return self._spam(comment, comment.form) + self._hold(comment, posted_at, comment.form)
 
     def _spam(self, comment: NewComment, form: FormEvidence | None) -> list[Hit]:
         hits = []

@@ -24,8 +24,10 @@ from service.moderation.ports import (
     KeyRepository,
     LearningRepository,
     PrivacyRepository,
+    RulesRepository,
 )
 from service.moderation.privacy import author_key
+from service.moderation.rules import SiteRules
 
 
 @dataclass(frozen=True)
@@ -54,15 +56,17 @@ class Moderation:
         keys: KeyRepository,
         privacy: PrivacyRepository,
         learning: LearningRepository,
+        rules: RulesRepository,
         pepper: bytes,
         clock: Clock = time.time,
     ) -> None:
         self._comments = comments
         self._keys = keys
         self._privacy = privacy
+        self._learning = learning
+        self._rules = rules
         self._pepper = pepper
         self._clock = clock
-        self._learning = learning
 
     def authenticate(self, token: str | None) -> Principal:
         """Return the principal of a bearer token, or raise AuthenticationError."""
@@ -131,6 +135,17 @@ class Moderation:
         """How far the caller's site's decisions have taught its model."""
         _require(caller, KeyKind.MODERATOR)
         return Learned(*self._learning.summary_of(caller.site))
+
+    def rules(self, caller: Principal) -> SiteRules:
+        """The caller's site's rules."""
+        _require(caller, KeyKind.MODERATOR)
+        return self._rules.rules(caller.site)
+
+    def set_rules(self, caller: Principal, rules: SiteRules) -> SiteRules:
+        """Replace the caller's site's rules; the workers apply them within seconds."""
+        _require(caller, KeyKind.MODERATOR)
+        self._rules.set_rules(caller.site, rules)
+        return rules
 
     def erase_comment(self, caller: Principal, comment_id: str) -> int:
         """Erase one comment of the caller's site, with everything stored about it."""

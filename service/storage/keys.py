@@ -69,6 +69,11 @@ def learned_step(comment_id: str) -> str:
     return f"{PREFIX}:learnstep:{comment_id}"
 
 
+def site_rules(site: str) -> str:
+    """A site's moderation rules, as JSON (absent: the defaults)."""
+    return f"{PREFIX}:rules:{site}"
+
+
 def site_counters(site: str) -> str:
     """Hash of per-site counters (comments scored per status)."""
     return f"{PREFIX}:counters:{site}"

@@ -77,10 +77,11 @@ def read_texts(
     with client.pipeline(transaction=False) as pipe:
         for comment_id in comment_ids:
             pipe.hmget(keys.comment(comment_id), TEXT)
+            pipe.get(keys.comment_ip(comment_id))
         replies = pipe.execute()
     return [
-        read_text(comment_id, raw, scored_too)
-        for comment_id, raw in zip(comment_ids, replies, strict=True)
+        read_text(comment_id, raw, ip, scored_too)
+        for comment_id, raw, ip in zip(comment_ids, replies[::2], replies[1::2], strict=True)
     ]
 
 

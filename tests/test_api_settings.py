@@ -1,0 +1,144 @@
+"""Each site's rules through the API and the CLI, and what they do to comments' verdicts."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+
+from service.cli import main
+from tests.conftest import Keys
+from tests.factories import HAM, comment_body
+
+SETTINGS = "/v1/moderation/settings"
+DEFAULTS = {
+    "max_links": 2,
+    "moderation_words": [],
+    "disallowed_words": [],
+    "allowed_scripts": [],
+    "min_seconds_to_post": 3.0,
+}
+
+
+def _rules(**changes: Any) -> dict[str, Any]:
+    return {**DEFAULTS, **changes}
+
+
+def test_a_site_starts_with_wordpress_defaults_and_replaces_them(
+    client: FlaskClient, keys: Keys
+) -> None:
+    moderator = keys.moderator("news")
+    assert client.get(SETTINGS, headers=moderator).json == DEFAULTS
+
+    strict = _rules(max_links=1, moderation_words=["casino", "viagra"], allowed_scripts=["latin"])
+    put = client.put(SETTINGS, json=strict, headers=moderator)
+
+    assert put.status_code == 200 and put.json == strict
+    assert client.get(SETTINGS, headers=moderator).json == strict
+    assert client.get(SETTINGS, headers=keys.moderator("other")).json == DEFAULTS
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        (_rules(max_links=-1), "max_links"),
+        (_rules(min_seconds_to_post=float("inf")), "min_seconds_to_post"),
+        (_rules(allowed_scripts=["Latin!"]), "allowed_scripts"),
+        (_rules(moderation_words=["x" * 201]), "moderation_words"),
+        (_rules(disallowed_words=["w"] * 1001), "disallowed_words"),
+        ({"max_links": 2}, "moderation_words"),  # PUT replaces: every rule is required
+        (_rules(colour="red"), "colour"),
+    ],
+)
+def test_bad_rules_are_422_naming_the_field_and_change_nothing(
+    client: FlaskClient, keys: Keys, body: dict[str, Any], field: str
+) -> None:
+    moderator = keys.moderator("news")
+    response = client.put(
+        SETTINGS, data=json.dumps(body), content_type="application/json", headers=moderator
+    )
+
+    assert response.status_code == 422, response.json
+    assert response.json["message"] == "the request body is not a valid set of rules: see 'errors'"
+    assert field in response.json["errors"]["json"]
+    assert client.get(SETTINGS, headers=moderator).json == DEFAULTS
+
+
+def test_only_moderators_read_or_set_rules(client: FlaskClient, keys: Keys) -> None:
+    site = keys.site("news")
+
+    assert client.get(SETTINGS, headers=site).status_code == 403
+    assert client.put(SETTINGS, json=DEFAULTS, headers=site).status_code == 403
+    assert client.put(SETTINGS, json=DEFAULTS).status_code == 401
+
+
+def _post(client: FlaskClient, site: dict[str, str], body: str, **fields: Any) -> str:
+    response = client.post("/v1/comments", json=comment_body(body, **fields), headers=site)
+    assert response.status_code == 202, response.json
+    return str(response.json["id"])
+
+
+def test_each_rule_decides_a_verdict_and_says_why(
+    client: FlaskClient, keys: Keys, drain: Callable[..., int]
+) -> None:
+    site, moderator = keys.site("news"), keys.moderator("news")
+    rules = _rules(moderation_words=["referendum"], disallowed_words=["cheap pills"])
+    assert client.put(SETTINGS, json=rules, headers=moderator).status_code == 200
+    now = time.time()
+    posted = {
+        "plain": _post(client, site, HAM),
+        "links": _post(client, site, "Sources: http://a.example/x and http://b.example/y"),
+        "moderation": _post(client, site, "What about the REFERENDUM next year?"),
+        "disallowed": _post(client, site, "Buy chеap pills here"),  # a Cyrillic е inside
+        "honeypot": _post(client, site, HAM, form={"honeypot": "http://x.example"}),
+        "fast": _post(client, site, HAM, form={"honeypot": "", "rendered_at": now - 1}),
+        "patient": _post(client, site, HAM, form={"rendered_at": now - 60}),
+    }
+    drain(approve_below=1.0, reject_above=1.0)  # the model would publish every one
+
+    got = {k: client.get(f"/v1/comments/{i}", headers=site).json for k, i in posted.items()}
+    status = {k: v["status"] for k, v in got.items()}
+    assert status == {
+        "plain": "approved",
+        "links": "pending_review",
+        "moderation": "pending_review",
+        "disallowed": "spam",
+        "honeypot": "spam",
+        "fast": "pending_review",
+        "patient": "approved",
+    }
+    assert got["links"]["reasons"][0] == "2 links"
+    assert got["moderation"]["reasons"][0] == "moderation word"
+    assert got["disallowed"]["reasons"][0] == "disallowed word"
+    assert got["honeypot"]["reasons"][0] == "honeypot filled"
+    assert got["fast"]["reasons"][0].startswith("posted 1.")
+    assert got["fast"]["reasons"][0].endswith(" s after the page loaded")
+
+
+def test_a_form_that_is_not_one_is_422(client: FlaskClient, keys: Keys) -> None:
+    site = keys.site("news")
+    for form in ({"rendered_at": "yesterday"}, {"rendered_at": -5}, {"honeypot": 3}, []):
+        response = client.post("/v1/comments", json=comment_body(HAM, form=form), headers=site)
+        assert response.status_code == 422 and "form" in response.json["errors"]["json"]
+
+
+def test_cli_shows_and_changes_a_sites_rules(redis_server_url: str, client: FlaskClient) -> None:
+    run = CliRunner(env={"REDIS_URL": redis_server_url})
+
+    shown = run.invoke(main, ["sites", "show", "--site", "news"])
+    assert shown.exit_code == 0 and json.loads(shown.stdout) == DEFAULTS
+    changed = run.invoke(
+        main,
+        ["sites", "set", "--site", "news", "--max-links", "3", "--moderation-words", "a, b,,c"],
+    )
+    assert changed.exit_code == 0, changed.output
+    assert json.loads(changed.stdout) == _rules(max_links=3, moderation_words=["a", "b", "c"])
+    cleared = run.invoke(main, ["sites", "set", "--site", "news", "--moderation-words", ""])
+    assert json.loads(cleared.stdout) == _rules(max_links=3)
+    refused = run.invoke(main, ["sites", "set", "--site", "news", "--max-links", "-4"])
+    assert refused.exit_code == 2 and "max_links" in refused.output
