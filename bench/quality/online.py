@@ -17,7 +17,7 @@ import numpy as np
 
 from bench.quality import protocols, systems
 from bench.quality.systems import Scored
-from bench.quality.table import measure
+from bench.quality.table import measure, pct, render
 from model.data import Example
 from service.scoring.scorer import Scorer
 from service.scoring.site_model import SiteModel
@@ -125,16 +125,16 @@ HEADER = (
 
 def markdown(rows: list[OnlineRow]) -> str:
     """One line per stream and feedback, after a line for the model alone."""
-    lines = [HEADER, "|" + "---|" * (HEADER.count("|") - 1)]
-    for row in rows:
-        alone = f"{row.static['mcc']:.3f} / {row.static['auc']:.3f}"
-        lines.append(_line([row.name, str(row.n), alone, "none", "0"], row.static))
-        for feedback, m in row.learned.items():
-            lines.append(_line(["", "", "", feedback, str(row.decisions[feedback])], m))
-    return "\n".join(lines)
+    return render(HEADER, (cells for row in rows for cells in _lines(row)))
 
 
-def _line(cells: list[str], m: dict[str, float]) -> str:
+def _lines(row: OnlineRow) -> Iterator[list[str]]:
+    alone = f"{row.static['mcc']:.3f} / {row.static['auc']:.3f}"
+    yield _cells([row.name, str(row.n), alone, "none", "0"], row.static)
+    for feedback, m in row.learned.items():
+        yield _cells(["", "", "", feedback, str(row.decisions[feedback])], m)
+
+
+def _cells(cells: list[str], m: dict[str, float]) -> list[str]:
     cells = [*cells, f"{m['mcc']:.3f}", f"{m['auc']:.3f}"]
-    cells += [f"{100 * m[k]:.1f} %" for k in ("ham_rejected", "review", "spam_approved")]
-    return "| " + " | ".join(cells) + " |"
+    return cells + [pct(m[k]) for k in ("ham_rejected", "review", "spam_approved")]

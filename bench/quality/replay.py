@@ -28,6 +28,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import matthews_corrcoef
 
 from bench.quality import protocols, systems
+from bench.quality.table import number, pct, render
 from model.data import Example, read_examples
 from service.moderation.comments import CommentStatus
 from service.moderation.policy import Thresholds
@@ -212,23 +213,18 @@ HEADER = (
 
 def markdown(rows: list[ReplayRow]) -> str:
     """One line per stream and window, modq beside the baseline."""
-    lines = [HEADER, "|" + "---|" * (HEADER.count("|") - 1)]
-    for row in rows:
-        # A window no comment reached (a short stream never learns 1,000 decisions) is left out.
-        reached = [(w, f) for w, f in row.modq.items() if f.get("n") or row.baseline[w].get("n")]
-        for n, (window, figures_) in enumerate(reached):
-            cells = [row.name if n == 0 else "", window, f"{figures_.get('n', 0):.0f}"]
-            cells += _cells(figures_) + _cells(row.baseline[window])
-            lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return render(HEADER, (cells for row in rows for cells in _lines(row)))
+
+
+def _lines(row: ReplayRow) -> Iterator[list[str]]:
+    # A window no comment reached (a short stream never learns 1,000 decisions) is left out.
+    reached = [(w, f) for w, f in row.modq.items() if f.get("n") or row.baseline[w].get("n")]
+    for n, (window, figures_) in enumerate(reached):
+        cells = [row.name if n == 0 else "", window, f"{figures_.get('n', 0):.0f}"]
+        yield cells + _cells(figures_) + _cells(row.baseline[window])
 
 
 def _cells(m: dict[str, float]) -> list[str]:
     if not m.get("n"):
         return ["—"] * 4
-    rates = [_percent(m[k]) for k in ("ham_rejected", "spam_approved", "held")]
-    return ["—" if math.isnan(m["mcc"]) else f"{m['mcc']:.3f}", *rates]
-
-
-def _percent(share: float) -> str:
-    return "—" if math.isnan(share) else f"{100 * share:.1f} %"
+    return [number(m["mcc"]), *(pct(m[k]) for k in ("ham_rejected", "spam_approved", "held"))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,32 +59,35 @@ HEADER = (
 
 def markdown(rows: list[Row]) -> str:
     """Render every row as one markdown table (percentages for the outcome rates)."""
-    lines = [HEADER, _rule()]
-    lines += [_line(r) for r in rows]
+    return render(HEADER, [_cells(r) for r in rows])
+
+
+def render(header: str, rows: Iterable[Sequence[str]]) -> str:
+    """A markdown table: the header line, its rule, then a line of cells per row."""
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
     return "\n".join(lines)
 
 
-def _rule() -> str:
-    return "|" + "---|" * (HEADER.count("|") - 1)
-
-
-def _line(row: Row) -> str:
+def _cells(row: Row) -> list[str]:
     m = row.results["modq"]
-    cells = [row.protocol, row.name, str(row.n), _f(m["mcc"]), _f(m["auc"])]
-    cells += [_pct(m["ham_rejected"]), _pct(m["review"]), _pct(m["spam_approved"])]
+    cells = [row.protocol, row.name, str(row.n), number(m["mcc"]), number(m["auc"])]
+    cells += [pct(m["ham_rejected"]), pct(m["review"]), pct(m["spam_approved"])]
     cells.append("" if np.isnan(row.thresholds[0]) else "{:.3f} / {:.3f}".format(*row.thresholds))
     for peer in ("tfidf_lr", "char_svm"):
-        cells.append(_f(row.results[peer]["mcc"]) if peer in row.results else "—")
+        cells.append(number(row.results[peer]["mcc"]) if peer in row.results else "—")
     bogo = row.results.get("bogofilter")
-    cells.append(_f(bogo["mcc"]) if bogo else "—")
+    cells.append(number(bogo["mcc"]) if bogo else "—")
     rates = ("ham_rejected", "review", "spam_approved")
-    cells.append(" / ".join(_pct(bogo[k]) for k in rates) if bogo else "—")
-    return "| " + " | ".join(cells) + " |"
+    cells.append(" / ".join(pct(bogo[k]) for k in rates) if bogo else "—")
+    return cells
 
 
-def _f(value: float) -> str:
+def number(value: float) -> str:
+    """A figure to three places, or a dash where there is none."""
     return "—" if np.isnan(value) else f"{value:.3f}"
 
 
-def _pct(value: float) -> str:
+def pct(value: float) -> str:
+    """A share as a percentage, or a dash where there is none."""
     return "—" if np.isnan(value) else f"{100 * value:.1f} %"
