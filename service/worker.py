@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Self
 
@@ -13,7 +14,6 @@ from service.loop import Loop, Workbench, scoring_input
 from service.moderation.comments import Verdict
 from service.moderation.errors import StorageUnavailableError
 from service.moderation.policy import judge
-from service.moderation.rules import SiteRules
 from service.scoring.document import ScoringInput
 from service.scoring.scorer import Score
 from service.scoring.site_model import SiteModel
@@ -75,12 +75,12 @@ class Worker(Loop):
         live = [(d, c) for d, c in fresh if d.deliveries <= self.batching.max_deliveries]
         scores = self._score([c for _, c in live])
         retry = {d.entry_id for (d, _), score in zip(live, scores, strict=True) if score is None}
-        rules = self.bench.rules.rules_of(c.site for _, c in fresh)
+        judge_ = self._judge([c for _, c in fresh])
         results = [
-            Outcome(c, self._verdict(c, rules[c.site], score))
+            Outcome(c, judge_(c, score))
             for (_, c), score in zip(live, scores, strict=True)
             if score is not None
-        ] + [Outcome(c, self._verdict(c, rules[c.site]), d.deliveries) for d, c in dead]
+        ] + [Outcome(c, judge_(c, None), d.deliveries) for d, c in dead]
         self.bench.comments.apply_verdicts(results)
         self.stream.ack([d.entry_id for d in deliveries if d.entry_id not in retry])
         log.info(
@@ -115,17 +115,23 @@ class Worker(Loop):
             log.error("event=comment.score_failed error=%s", type(exc).__name__)
             return None
 
-    def _verdict(
-        self, comment: CommentText, rules: SiteRules, score: Score | None = None
-    ) -> Verdict:
-        """The site's rules and the model's score, judged in the policy's order.
-
-        No score: the model could not score it, after every delivery allowed.
-        """
-        hits = rules.check(comment.content, comment.created_at)
+    def _judge(self, comments: list[CommentText]) -> Callable[[CommentText, Score | None], Verdict]:
+        """What gives each of these comments its verdict: its site's rules, its author's
+        approved comments, the model's score (None: unscorable), in the policy's order."""
+        rules = self.bench.rules.rules_of(c.site for c in comments)
+        approved = self.bench.comments.approvals([(c.site, c.author_key) for c in comments])
+        approved_before = {c.id: n for c, n in zip(comments, approved, strict=True)}
         model = self.bench.model
-        probability = None if score is None else score.probability
-        status = judge(probability, hits, model.thresholds)
-        because = score.reasons if score is not None else (UNSCORABLE_REASON,)
-        reasons = tuple(dict.fromkeys([*(hit.reason for hit in hits), *because]))
-        return Verdict(status, probability, reasons, model.version)
+
+        def verdict(comment: CommentText, score: Score | None) -> Verdict:
+            site_rules = rules[comment.site]
+            hits = site_rules.check(
+                comment.content, comment.created_at, approved_before[comment.id]
+            )
+            probability = None if score is None else score.probability
+            status = judge(probability, hits, model.thresholds)
+            because = score.reasons if score is not None else (UNSCORABLE_REASON,)
+            reasons = tuple(dict.fromkeys([*(hit.reason for hit in hits), *because]))
+            return Verdict(status, probability, reasons, model.version)
+
+        return verdict

@@ -22,6 +22,7 @@ DEFAULTS = {
     "disallowed_words": [],
     "allowed_scripts": [],
     "min_seconds_to_post": 3.0,
+    "trusted_after": 1,
 }
 
 
@@ -51,6 +52,7 @@ def test_a_site_starts_with_wordpress_defaults_and_replaces_them(
         (_rules(allowed_scripts=["Latin!"]), "allowed_scripts"),
         (_rules(moderation_words=["x" * 201]), "moderation_words"),
         (_rules(disallowed_words=["w"] * 1001), "disallowed_words"),
+        (_rules(trusted_after=-1), "trusted_after"),
         ({"max_links": 2}, "moderation_words"),  # PUT replaces: every rule is required
         (_rules(colour="red"), "colour"),
     ],
@@ -118,6 +120,41 @@ def test_each_rule_decides_a_verdict_and_says_why(
     assert got["honeypot"]["reasons"][0] == "honeypot filled"
     assert got["fast"]["reasons"][0].startswith("posted 1.")
     assert got["fast"]["reasons"][0].endswith(" s after the page loaded")
+
+
+def test_an_author_moderators_approved_is_trusted_where_the_model_is_unsure(
+    client: FlaskClient, keys: Keys, drain: Callable[..., int]
+) -> None:
+    site, moderator = keys.site("news"), keys.moderator("news")
+    unsure = {"approve_below": 0.0, "reject_above": 1.0}  # the model holds every comment
+    regular = {"name": "Aysel", "email": "aysel@mail.example", "url": ""}
+    first = _post(client, site, HAM, author=regular)
+    drain(**unsure)
+    url = f"/v1/moderation/comments/{first}/decision"
+    assert client.post(url, json={"decision": "approve"}, headers=moderator).status_code == 200
+
+    again = _post(
+        client, site, "Another good point.", author={**regular, "email": "AYSEL@mail.example"}
+    )
+    stranger = _post(
+        client, site, "Another good point.", author={**regular, "email": "x@y.example"}
+    )
+    links = _post(client, site, "See http://a.example and http://b.example", author=regular)
+    drain(**unsure)
+
+    got = {
+        k: client.get(f"/v1/comments/{i}", headers=site).json
+        for k, i in {"again": again, "stranger": stranger, "links": links}.items()
+    }
+    assert got["again"]["status"] == "approved"
+    assert got["again"]["reasons"][0] == "author approved before"
+    assert got["stranger"]["status"] == "pending_review"
+    assert got["links"]["status"] == "pending_review"  # a hold rule still holds a trusted author
+
+    assert client.put(SETTINGS, json=_rules(trusted_after=0), headers=moderator).status_code == 200
+    later = _post(client, site, "One more thought.", author=regular)
+    drain(**unsure)
+    assert client.get(f"/v1/comments/{later}", headers=site).json["status"] == "pending_review"
 
 
 def test_a_form_that_is_not_one_is_422(client: FlaskClient, keys: Keys) -> None:

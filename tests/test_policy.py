@@ -59,3 +59,23 @@ def test_rules_and_the_model_decide_in_the_documented_order(
     probability: float | None, hits: list[Hit], status: CommentStatus
 ) -> None:
     assert judge(probability, hits, T) is status
+
+
+TRUST_HIT = Hit(Effect.TRUST, "author approved before")
+
+
+@pytest.mark.parametrize(
+    "probability, hits, status",
+    [
+        (0.5, [TRUST_HIT], CommentStatus.APPROVED),  # published where the model is unsure
+        (0.01, [TRUST_HIT], CommentStatus.APPROVED),
+        (0.99, [TRUST_HIT], CommentStatus.SPAM),  # not when the model is sure of spam
+        (0.5, [HOLD_HIT, TRUST_HIT], CommentStatus.PENDING_REVIEW),  # hold rules still hold
+        (0.01, [SPAM_HIT, TRUST_HIT], CommentStatus.SPAM),
+        (None, [TRUST_HIT], UNSCORABLE),
+    ],
+)
+def test_a_trusted_author_is_published_unless_the_model_is_sure_or_a_rule_holds(
+    probability: float | None, hits: list[Hit], status: CommentStatus
+) -> None:
+    assert judge(probability, hits, T) is status

@@ -122,6 +122,9 @@ def test_moderators_see_an_authors_earlier_decisions(
     client: FlaskClient, keys: Keys, drain: Callable[..., int]
 ) -> None:
     site, moderator = keys.site("news"), keys.moderator("news")
+    # Trusting nobody, so that the approved author's next comment is held for review too.
+    rules = client.get("/v1/moderation/settings", headers=moderator).json
+    client.put("/v1/moderation/settings", json={**rules, "trusted_after": 0}, headers=moderator)
     first = _post(client, site, "regular@mail.example", "first visit")
     drain(approve_below=0.0, reject_above=1.0)
     client.post(

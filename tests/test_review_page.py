@@ -45,6 +45,7 @@ ASSETS = {
     "render.js": "text/javascript",
     "keys.js": "text/javascript",
     "list.js": "text/javascript",
+    "settings.js": "text/javascript",
     "review.css": "text/css",
     "icon.svg": "image/svg+xml",
 }
@@ -224,6 +225,14 @@ def _status(client: FlaskClient, keys: Keys, comment_id: str) -> str:
     url = f"/v1/moderation/comments/{comment_id}"
     status: str = client.get(url, headers=keys.moderator("news")).json["status"]
     return status
+
+
+def _open_settings(page: Page) -> Any:
+    """Open the Settings panel and wait until it shows the site's rules."""
+    page.get_by_role("button", name="Settings").click()
+    panel = page.get_by_role("dialog", name="Settings")
+    expect(panel.get_by_label("Maximum links")).to_be_enabled()
+    return panel
 
 
 def _queue_ids(client: FlaskClient, keys: Keys) -> list[str]:
@@ -418,3 +427,142 @@ def test_page_fits_a_360_px_screen_and_help_opens_on_question_mark(
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_be_hidden()
+
+    panel = _open_settings(page)
+    box = panel.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    assert panel.evaluate("dialog => dialog.scrollWidth <= dialog.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+SETTINGS = "/v1/moderation/settings"
+DEFAULT_RULES = {
+    "max_links": 2,
+    "moderation_words": [],
+    "disallowed_words": [],
+    "allowed_scripts": [],
+    "min_seconds_to_post": 3.0,
+}
+
+
+@needs_browser
+def test_moderator_sees_the_default_rules_and_saves_words_and_a_link_limit(
+    page: Page, live_url: str, client: FlaskClient, keys: Keys
+) -> None:
+    before = client.get(SETTINGS, headers=keys.moderator("news")).json
+    assert {name: before[name] for name in DEFAULT_RULES} == DEFAULT_RULES
+    _sign_in(page, live_url, _token(keys))
+    expect(page.get_by_role("status")).to_contain_text("0 comments loaded")
+    panel = _open_settings(page)
+
+    expect(panel.get_by_label("Maximum links")).to_have_value("2")
+    expect(panel.get_by_label("Moderation words")).to_have_value("")
+    expect(panel.get_by_label("Disallowed words")).to_have_value("")
+    expect(panel.get_by_label("Allowed scripts")).to_have_value("")
+    expect(panel.get_by_label("Minimum seconds to post")).to_have_value("3")
+    expect(panel.get_by_label("Maximum links")).to_be_focused()
+    panel.get_by_label("Maximum links").fill("3")
+    panel.get_by_label("Moderation words").fill("casino\n\n  cheap loans \n")
+    panel.get_by_role("button", name="Save").click()
+
+    expect(panel).to_be_hidden()
+    expect(page.get_by_role("status")).to_have_text(
+        "Settings saved. They apply to new comments within seconds."
+    )
+    stored = client.get(SETTINGS, headers=keys.moderator("news")).json
+    words = ["casino", "cheap loans"]
+    assert stored == {**before, "max_links": 3, "moderation_words": words}
+    expect(page.get_by_role("button", name="Settings")).to_be_focused()
+
+    panel = _open_settings(page)  # opened again, it shows what is stored, a word a line
+    expect(panel.get_by_label("Maximum links")).to_have_value("3")
+    expect(panel.get_by_label("Moderation words")).to_have_value("casino\ncheap loans")
+    panel.get_by_role("button", name="Cancel").click()
+    expect(panel).to_be_hidden()
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+@needs_browser
+def test_refused_rules_show_each_fields_error_keep_the_input_and_store_nothing(
+    page: Page, live_url: str, client: FlaskClient, keys: Keys
+) -> None:
+    before = client.get(SETTINGS, headers=keys.moderator("news")).json
+    _sign_in(page, live_url, _token(keys))
+    panel = _open_settings(page)
+    scripts = panel.get_by_label("Allowed scripts")
+    links = panel.get_by_label("Maximum links")
+    scripts.fill("latin, Cyrillic!")
+    links.fill("1001")
+    panel.get_by_label("Disallowed words").fill("cheap pills")
+    panel.get_by_role("button", name="Save").click()
+
+    expect(panel.get_by_role("alert")).to_have_text(
+        "Nothing was saved: the request body is not a valid set of rules."
+        " The fields marked below say why."
+    )
+    expect(panel.locator("#allowed-scripts-error")).to_have_text(
+        "“Cyrillic!” is not a script like 'latin'."
+    )
+    expect(panel.locator("#max-links-error")).to_have_text(
+        "Must be greater than or equal to 0 and less than or equal to 1000."
+    )
+    expect(panel.locator("#disallowed-words-error")).to_be_hidden()
+    expect(scripts).to_have_attribute("aria-invalid", "true")
+    expect(links).to_have_accessible_description(re.compile("less than or equal to 1000"))
+    expect(links).to_be_focused()  # the first field to correct
+    expect(scripts).to_have_value("latin, Cyrillic!")
+    expect(links).to_have_value("1001")
+    expect(panel.get_by_label("Disallowed words")).to_have_value("cheap pills")
+    assert client.get(SETTINGS, headers=keys.moderator("news")).json == before
+
+    scripts.fill("latin, cyrillic")  # corrected, both are saved and the errors go
+    links.fill("0")
+    panel.get_by_role("button", name="Save").click()
+    expect(panel).to_be_hidden()
+    stored = client.get(SETTINGS, headers=keys.moderator("news")).json
+    assert stored == {
+        **before,
+        "max_links": 0,
+        "disallowed_words": ["cheap pills"],
+        "allowed_scripts": ["latin", "cyrillic"],
+    }
+
+
+@needs_browser
+def test_typing_in_the_settings_panel_decides_and_selects_nothing(
+    page: Page, live_url: str, client: FlaskClient, keys: Keys, held: Callable[..., list[str]]
+) -> None:
+    (comment,) = held("A comment to keep")
+    before = client.get(SETTINGS, headers=keys.moderator("news")).json
+    _sign_in(page, live_url, _token(keys))
+    items = page.locator("#queue > .item")
+    expect(items).to_have_count(1)
+    page.keyboard.press("x")
+    expect(page.locator("#selected-count")).to_have_text("1 selected")
+    panel = _open_settings(page)
+
+    words = panel.get_by_label("Moderation words")
+    words.click()
+    page.keyboard.type("jars oxa? Spam SAR")  # every shortcut key, with and without Shift
+    expect(words).to_have_value("jars oxa? Spam SAR")
+    panel.get_by_label("Allowed scripts").press_sequentially("asrx")
+    expect(panel.get_by_label("Allowed scripts")).to_have_value("asrx")
+    panel.get_by_role("button", name="Cancel").focus()  # a button of the panel, not a field
+    for key in ("a", "s", "r", "x", "Shift+S", "?"):
+        page.keyboard.press(key)
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_hidden()
+
+    expect(panel).to_be_visible()
+    page.keyboard.press("Escape")  # cancel: nothing is saved
+    expect(panel).to_be_hidden()
+    expect(items).to_have_count(1)
+    expect(page.locator("#selected-count")).to_have_text("1 selected")
+    assert _status(client, keys, comment) == "pending_review"
+    assert client.get(SETTINGS, headers=keys.moderator("news")).json == before
+
+    page.keyboard.press("a")  # with the panel closed the shortcuts work again
+    expect(items).to_have_count(0)
+    assert _status(client, keys, comment) == "approved"

@@ -149,3 +149,17 @@ def test_sure_spam_comes_before_holds() -> None:
         "2 links",
         "moderation word",
     ]
+
+
+@pytest.mark.parametrize(
+    "trusted_after, approved, trusted",
+    [(1, 0, False), (1, 1, True), (3, 2, False), (3, 5, True), (0, 50, False)],
+)
+def test_an_author_is_trusted_after_enough_approved_comments(
+    trusted_after: int, approved: int, trusted: bool
+) -> None:
+    hits = SiteRules(trusted_after=trusted_after).check(_comment(), NOW, approved)
+
+    assert [(h.effect, h.reason) for h in hits] == (
+        [(Effect.TRUST, "author approved before")] if trusted else []
+    )

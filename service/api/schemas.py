@@ -282,6 +282,15 @@ class RulesIO(Schema):
         metadata={"description": "hold a comment posted sooner after its page rendered (0: off)"},
     )
 
+    trusted_after = fields.Integer(
+        required=True,
+        validate=validate.Range(min=0, max=1000),
+        metadata={
+            "description": "publish an author's comment the model is unsure of once this many of "
+            "their comments were approved by a moderator (0: trust nobody)"
+        },
+    )
+
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> SiteRules:
         return SiteRules.of(data)

@@ -5,7 +5,9 @@
 2. Otherwise the model's probability decides, at the thresholds: approved, held or spam.
 3. A hold rule (too many links, a moderation word, posted too fast, a script the site does
    not allow) holds what the model would have published; it does not overrule spam.
-4. A comment the model could not score is held for a person.
+4. A trusted author (enough comments approved at the site) is published where the model
+   was unsure; hold rules still hold them, and the model's spam stays spam.
+5. A comment the model could not score is held for a person.
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ def judge(probability: float | None, hits: Sequence[Hit], thresholds: Thresholds
     if probability is None:
         return UNSCORABLE
     status = thresholds.status_for(probability)
-    if status is CommentStatus.APPROVED and hits:
+    if status is CommentStatus.SPAM:
+        return status
+    if any(hit.effect is Effect.HOLD for hit in hits):
         return CommentStatus.PENDING_REVIEW
+    if any(hit.effect is Effect.TRUST for hit in hits):
+        return CommentStatus.APPROVED
     return status

@@ -23,15 +23,18 @@ from service.moderation.text import URL, normalize
 DEFAULT_MAX_LINKS = 2
 #: Antispam Bee's smallest time from a page to its comment that a person takes.
 DEFAULT_MIN_SECONDS = 3.0
+#: WordPress and Antispam Bee trust an author once one of their comments was approved.
+DEFAULT_TRUSTED_AFTER = 1
 #: The most words a list may hold, and the longest word.
 MAX_WORDS, MAX_WORD_LENGTH = 1000, 200
 
 
 class Effect(enum.Enum):
-    """What a rule does when it fires: sure spam, or hold for a moderator."""
+    """What a rule does when it fires: sure spam, hold for a moderator, or trust."""
 
     SPAM = "spam"
     HOLD = "hold"
+    TRUST = "trust"
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class SiteRules:
     disallowed_words: tuple[str, ...] = ()
     allowed_scripts: tuple[str, ...] = ()  # empty: every script
     min_seconds_to_post: float = DEFAULT_MIN_SECONDS  # 0: no check
+    trusted_after: int = DEFAULT_TRUSTED_AFTER  # approved comments; 0: trust nobody
 
     @classmethod
     def of(cls, values: Mapping[str, Any]) -> SiteRules:
@@ -73,9 +77,15 @@ class SiteRules:
     def _disallowed(self) -> tuple[str, ...]:
         return _folded(self.disallowed_words)
 
-    def check(self, comment: NewComment, posted_at: float) -> list[Hit]:
-        """Every rule this comment trips, sure spam first."""
-        return self._spam(comment, comment.form) + self._hold(comment, posted_at, comment.form)
+    def check(self, comment: NewComment, posted_at: float, approved_before: int = 0) -> list[Hit]:
+        """Every rule this comment trips, sure spam first, then holds, then trust.
+
+        `approved_before` counts the author's earlier comments its moderators approved.
+        """
+        hits = self._spam(comment, comment.form) + self._hold(comment, posted_at, comment.form)
+        if self.trusted_after and approved_before >= self.trusted_after:
+            hits.append(Hit(Effect.TRUST, "author approved before"))
+        return hits
 
     def _spam(self, comment: NewComment, form: FormEvidence | None) -> list[Hit]:
         hits = []

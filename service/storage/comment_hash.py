@@ -36,7 +36,7 @@ INTAKE = (*_OWN, *AUTHOR, *CONTENT, *FORM)
 _AUTHOR_VALUES, _CONTENT_VALUES = attrgetter(*AUTHOR), attrgetter(*CONTENT)
 #: What a worker reads: where the comment belongs, whether it is scored, what the model and
 #: the site's rules read.
-TEXT = ("site", "scored_at", "created_us", *AUTHOR, "body", "user_agent", *FORM)
+TEXT = ("site", "scored_at", "created_us", "author_key", *AUTHOR, "body", "user_agent", *FORM)
 
 #: How each field that a verdict or a decision adds is read back, by `Comment`'s names.
 _LATER: dict[str, Callable[[str], Any]] = {
@@ -60,6 +60,7 @@ class CommentText:
     site: str
     created_at: float
     content: NewComment
+    author_key: str = ""
 
 
 def intake_values(comment: Comment) -> list[str]:
@@ -110,12 +111,14 @@ def read_text(
     site, scored_at, created_us, *rest = raw
     if site is None or created_us is None or (scored_at is not None and not scored_too):
         return None
-    *author, body, user_agent, honeypot, rendered_at = [(v or b"").decode() for v in rest]
+    author_key, *author, body, user_agent, honeypot, rendered_at = [
+        (v or b"").decode() for v in rest
+    ]
     form = _read_form(honeypot, rendered_at)
     content = NewComment(
         Author(*author), body, ip=(ip or b"").decode(), user_agent=user_agent, form=form
     )
-    return CommentText(comment_id, site.decode(), int(created_us) / 1e6, content)
+    return CommentText(comment_id, site.decode(), int(created_us) / 1e6, content, author_key)
 
 
 def _form_values(form: FormEvidence | None) -> list[str]:

@@ -5,10 +5,12 @@ const TOKEN_KEY = "modq.moderatorToken";
 const BASE = new URL("v1/moderation/", document.baseURI);
 
 export class ApiError extends Error {
-  constructor(status, message, retryAfter = null) {
+  /** `errors`: the answer's own `errors`, e.g. a 422's {json: {field: [message, …]}}. */
+  constructor(status, message, retryAfter = null, errors = null) {
     super(message);
     this.status = status;
     this.retryAfter = retryAfter;
+    this.errors = errors;
   }
 
   get isAuth() {
@@ -40,7 +42,8 @@ async function call(method, path, body) {
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const message = data?.message ?? response.statusText ?? "request failed";
-    throw new ApiError(response.status, message, response.headers.get("Retry-After"));
+    const retryAfter = response.headers.get("Retry-After");
+    throw new ApiError(response.status, message, retryAfter, data?.errors ?? null);
   }
   return data;
 }
@@ -55,6 +58,22 @@ export function fetchQueue(cursor = null, limit = 50) {
 /** How far the site's decisions have taught its model: {steps, features}. */
 export function fetchLearning() {
   return call("GET", "learning");
+}
+
+/**
+ * The site's rules: {max_links, moderation_words, disallowed_words, allowed_scripts,
+ * min_seconds_to_post}.
+ */
+export function fetchSettings() {
+  return call("GET", "settings");
+}
+
+/**
+ * Replace the site's rules with `rules`, every field given; resolves to the stored rules.
+ * A bad value is an ApiError 422 whose `errors.json` holds the messages by field name.
+ */
+export function saveSettings(rules) {
+  return call("PUT", "settings", rules);
 }
 
 /** Decide one comment: "approve", "reject" or "spam". */

@@ -28,7 +28,8 @@ function shiftKey(key, actions) {
 export function installShortcuts(actions) {
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (typing(event.target)) return;
+    // A form in a dialog (the settings) has the keyboard: not even its buttons take shortcuts.
+    if (typing(event.target) || actions.paused()) return;
     if (event.key === "?") {
       event.preventDefault();
       actions.toggleHelp();

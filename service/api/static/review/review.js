@@ -12,6 +12,7 @@ import {
 import { installShortcuts } from "./keys.js";
 import { CommentList } from "./list.js";
 import { renderItem, webUrl } from "./render.js";
+import { SettingsPanel } from "./settings.js";
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -21,6 +22,7 @@ const ui = {
   signInError: $("sign-in-error"),
   tokenInput: $("token"),
   signOut: $("sign-out"),
+  settingsOpen: $("settings-open"),
   review: $("review"),
   empty: $("empty"),
   loadMore: $("load-more"),
@@ -30,6 +32,7 @@ const ui = {
   help: $("help"),
 };
 const list = new CommentList($("queue"));
+const settings = new SettingsPanel($("settings"), { announce, handleAuth });
 const PAST = { approve: "Approved", reject: "Rejected", spam: "Marked as spam" };
 const state = { cursor: null, loading: false };
 
@@ -44,8 +47,10 @@ function plural(n, word) {
 // --- signing in and out -------------------------------------------------------------------
 
 function showSignIn(message = "") {
+  settings.close();
   ui.review.hidden = true;
   ui.signOut.hidden = true;
+  ui.settingsOpen.hidden = true;
   ui.signIn.hidden = false;
   ui.signInError.textContent = message;
   ui.signInError.hidden = !message;
@@ -56,6 +61,7 @@ function showSignIn(message = "") {
 function showReview() {
   ui.signIn.hidden = true;
   ui.signOut.hidden = false;
+  ui.settingsOpen.hidden = false;
   ui.review.hidden = false;
 }
 
@@ -249,6 +255,7 @@ function wire() {
   ui.signOut.addEventListener("click", () => signOut());
   $("help-open").addEventListener("click", toggleHelp);
   $("help-close").addEventListener("click", () => ui.help.close());
+  ui.settingsOpen.addEventListener("click", () => settings.open());
   $("reload").addEventListener("click", reload);
   ui.loadMore.addEventListener("click", () => load(state.cursor));
   ui.selectAll.addEventListener("change", () => {
@@ -262,6 +269,7 @@ function wire() {
   installShortcuts({
     active: () => !ui.review.hidden,
     helpOpen: () => ui.help.open,
+    paused: () => settings.isOpen,
     toggleHelp,
     move: (step) => list.move(step),
     decide: (decision) => decideOne(list.current(), decision),
