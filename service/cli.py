@@ -248,6 +248,10 @@ def sites_show(site: str) -> None:
 @click.option("--disallowed-words", help="Comma-separated; comments holding any are spam.")
 @click.option("--allowed-scripts", help="Comma-separated, e.g. latin,cyrillic ('': all).")
 @click.option("--min-seconds-to-post", type=float, help="Hold faster posts (0: off).")
+@click.option("--trusted-after", type=int, help="Trust authors with this many approved.")
+@click.option("--flood-max", type=int, help="Hold past this many comments in the window.")
+@click.option("--flood-seconds", type=float, help="The flood window in seconds.")
+@click.option("--reject-duplicates/--allow-duplicates", default=None, help="Copies in a day.")
 def sites_set(site: str, **changes: Any) -> None:
     """Change the given rules of a site; the others stay as they are."""
     import marshmallow

@@ -21,6 +21,7 @@ from service.storage.comment_hash import CommentText
 from service.storage.comments import CommentStore, Retention
 from service.storage.connection import connect
 from service.storage.learned import LearnedStore
+from service.storage.seen import SeenStore
 from service.storage.sites import RulesStore
 
 log = logging.getLogger("modq.worker")
@@ -36,12 +37,13 @@ BLOCKING_MARGIN_S = 2.0
 @dataclass
 class Workbench:
     """What a scoring worker and a learner work with: the stored comments, each site's
-    learned model and rules, and the shipped model, swapped for a replaced file that passes
-    its checks."""
+    learned model, rules and what it saw of authors and IPs, and the shipped model, swapped
+    for a replaced file that passes its checks."""
 
     comments: CommentStore
     site_models: LearnedStore
     rules: RulesStore
+    seen: SeenStore
     model: LoadedModel
     watch: ModelWatch | None = None
 
@@ -52,7 +54,8 @@ class Workbench:
         """Load the model file (hash-checked) and open the stores."""
         comments = CommentStore(client, retention=Retention.of(settings))
         model, watch = load_model(settings), ModelWatch(settings, watch_every_s)
-        return cls(comments, LearnedStore(client), RulesStore(client), model, watch)
+        stores = LearnedStore(client), RulesStore(client), SeenStore(client)
+        return cls(comments, *stores, model, watch)
 
     def refresh(self) -> None:
         """Take a replaced model file if it passes its checks (looked at now and then)."""

@@ -116,18 +116,16 @@ class Worker(Loop):
             return None
 
     def _judge(self, comments: list[CommentText]) -> Callable[[CommentText, Score | None], Verdict]:
-        """What gives each of these comments its verdict: its site's rules, its author's
-        approved comments, the model's score (None: unscorable), in the policy's order."""
+        """What gives each of these comments its verdict: its site's rules, what the site saw
+        of its author and IP, the model's score (None: unscorable), in the policy's order."""
         rules = self.bench.rules.rules_of(c.site for c in comments)
-        approved = self.bench.comments.approvals([(c.site, c.author_key) for c in comments])
-        approved_before = {c.id: n for c, n in zip(comments, approved, strict=True)}
+        seen = self.bench.seen.observe([(c, rules[c.site]) for c in comments])
+        seen_by_id = {c.id: s for c, s in zip(comments, seen, strict=True)}
         model = self.bench.model
 
         def verdict(comment: CommentText, score: Score | None) -> Verdict:
             site_rules = rules[comment.site]
-            hits = site_rules.check(
-                comment.content, comment.created_at, approved_before[comment.id]
-            )
+            hits = site_rules.check(comment.content, comment.created_at, seen_by_id[comment.id])
             probability = None if score is None else score.probability
             status = judge(probability, hits, model.thresholds)
             because = score.reasons if score is not None else (UNSCORABLE_REASON,)

@@ -23,6 +23,9 @@ DEFAULTS = {
     "allowed_scripts": [],
     "min_seconds_to_post": 3.0,
     "trusted_after": 1,
+    "flood_max": 5,
+    "flood_seconds": 60.0,
+    "reject_duplicates": True,
 }
 
 
@@ -53,6 +56,8 @@ def test_a_site_starts_with_wordpress_defaults_and_replaces_them(
         (_rules(moderation_words=["x" * 201]), "moderation_words"),
         (_rules(disallowed_words=["w"] * 1001), "disallowed_words"),
         (_rules(trusted_after=-1), "trusted_after"),
+        (_rules(flood_seconds=0), "flood_seconds"),
+        (_rules(reject_duplicates="sometimes"), "reject_duplicates"),
         ({"max_links": 2}, "moderation_words"),  # PUT replaces: every rule is required
         (_rules(colour="red"), "colour"),
     ],
@@ -90,6 +95,7 @@ def test_each_rule_decides_a_verdict_and_says_why(
 ) -> None:
     site, moderator = keys.site("news"), keys.moderator("news")
     rules = _rules(moderation_words=["referendum"], disallowed_words=["cheap pills"])
+    rules |= {"flood_max": 0, "reject_duplicates": False}  # one reader posts them all
     assert client.put(SETTINGS, json=rules, headers=moderator).status_code == 200
     now = time.time()
     posted = {
@@ -155,6 +161,30 @@ def test_an_author_moderators_approved_is_trusted_where_the_model_is_unsure(
     later = _post(client, site, "One more thought.", author=regular)
     drain(**unsure)
     assert client.get(f"/v1/comments/{later}", headers=site).json["status"] == "pending_review"
+
+
+def test_a_flood_is_held_and_a_copy_rejected_each_counted_once(
+    client: FlaskClient, keys: Keys, drain: Callable[..., int]
+) -> None:
+    site = keys.site("news")
+    crowd = [
+        _post(client, site, f"Point number {n} about the budget.", author=_reader(n))
+        for n in range(7)
+    ]  # seven readers, one IP (comment_body's), within a second
+    first = _post(client, site, "I said it before: fix the buses.", author=_reader(1), ip="")
+    copy = _post(client, site, "I said it before:  FIX the buses.", author=_reader(1), ip="")
+    drain(approve_below=1.0, reject_above=1.0)  # the model would publish every one
+
+    got = [client.get(f"/v1/comments/{i}", headers=site).json for i in [*crowd, first, copy]]
+    assert [g["status"] for g in got[:7]] == ["approved"] * 5 + ["pending_review"] * 2
+    assert got[5]["reasons"][0] == "6 comments in 60 s"
+    assert got[7]["status"] == "approved"
+    assert got[8]["status"] == "rejected"
+    assert got[8]["reasons"][0] == "duplicate of an earlier comment"
+
+
+def _reader(n: int) -> dict[str, str]:
+    return {"name": f"Reader {n}", "email": f"reader{n}@mail.example", "url": ""}
 
 
 def test_a_form_that_is_not_one_is_422(client: FlaskClient, keys: Keys) -> None:

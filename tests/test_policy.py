@@ -79,3 +79,11 @@ def test_a_trusted_author_is_published_unless_the_model_is_sure_or_a_rule_holds(
     probability: float | None, hits: list[Hit], status: CommentStatus
 ) -> None:
     assert judge(probability, hits, T) is status
+
+
+def test_a_duplicate_is_rejected_unless_a_sure_rule_makes_it_spam() -> None:
+    duplicate = Hit(Effect.REJECT, "duplicate of an earlier comment")
+
+    assert judge(0.01, [duplicate], T) is CommentStatus.REJECTED
+    assert judge(None, [duplicate, HOLD_HIT], T) is CommentStatus.REJECTED
+    assert judge(0.01, [SPAM_HIT, duplicate], T) is CommentStatus.SPAM

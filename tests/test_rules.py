@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from service.moderation.comments import Author, FormEvidence, NewComment
-from service.moderation.rules import Effect, SiteRules, count_links, dominant_script
+from service.moderation.rules import Effect, Seen, SiteRules, count_links, dominant_script
 
 NOW = 1_800_000_000.0
 
@@ -158,8 +158,33 @@ def test_sure_spam_comes_before_holds() -> None:
 def test_an_author_is_trusted_after_enough_approved_comments(
     trusted_after: int, approved: int, trusted: bool
 ) -> None:
-    hits = SiteRules(trusted_after=trusted_after).check(_comment(), NOW, approved)
+    hits = SiteRules(trusted_after=trusted_after).check(_comment(), NOW, Seen(approved))
 
     assert [(h.effect, h.reason) for h in hits] == (
         [(Effect.TRUST, "author approved before")] if trusted else []
     )
+
+
+@pytest.mark.parametrize(
+    "seen, reasons",
+    [
+        (Seen(from_ip=5, from_author=1), []),
+        (Seen(from_ip=6, from_author=1), ["6 comments in 60 s"]),
+        (Seen(from_ip=1, from_author=7), ["7 comments in 60 s"]),
+    ],
+)
+def test_more_than_five_comments_from_one_ip_or_author_in_a_minute_is_a_flood(
+    seen: Seen, reasons: list[str]
+) -> None:
+    assert [h.reason for h in SiteRules().check(_comment(), NOW, seen)] == reasons
+    assert SiteRules(flood_max=0).check(_comment(), NOW, seen) == []
+
+
+def test_a_duplicate_is_rejected_unless_the_site_allows_them() -> None:
+    duplicate = Seen(duplicate=True)
+
+    hits = SiteRules().check(_comment(), NOW, duplicate)
+    assert [(h.effect, h.reason) for h in hits] == [
+        (Effect.REJECT, "duplicate of an earlier comment")
+    ]
+    assert SiteRules(reject_duplicates=False).check(_comment(), NOW, duplicate) == []

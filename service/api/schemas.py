@@ -291,6 +291,25 @@ class RulesIO(Schema):
         },
     )
 
+    flood_max = fields.Integer(
+        required=True,
+        validate=validate.Range(min=0, max=1000),
+        metadata={
+            "description": "hold a comment when more than this many came from its IP "
+            "or its author within flood_seconds (0: off)"
+        },
+    )
+    flood_seconds = fields.Float(
+        required=True,
+        allow_nan=False,
+        validate=validate.Range(min=1, max=86_400),
+        metadata={"description": "the flood window, in seconds"},
+    )
+    reject_duplicates = fields.Boolean(
+        required=True,
+        metadata={"description": "reject the same text from the same author within a day"},
+    )
+
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> SiteRules:
         return SiteRules.of(data)

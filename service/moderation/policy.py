@@ -2,12 +2,13 @@
 
 1. A sure rule (a filled honeypot, a disallowed word) makes a comment spam, whatever the
    model says.
-2. Otherwise the model's probability decides, at the thresholds: approved, held or spam.
-3. A hold rule (too many links, a moderation word, posted too fast, a script the site does
-   not allow) holds what the model would have published; it does not overrule spam.
-4. A trusted author (enough comments approved at the site) is published where the model
+2. A duplicate (the same body from the same author within a day) is rejected.
+3. Otherwise the model's probability decides, at the thresholds: approved, held or spam.
+4. A hold rule (too many links, a moderation word, posted too fast, a flood, a script the
+   site does not allow) holds what the model would have published; it does not overrule spam.
+5. A trusted author (enough comments approved at the site) is published where the model
    was unsure; hold rules still hold them, and the model's spam stays spam.
-5. A comment the model could not score is held for a person.
+6. A comment the model could not score is held for a person.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def judge(probability: float | None, hits: Sequence[Hit], thresholds: Thresholds
     """The status a comment gets without a moderator, from its score and the rules it tripped."""
     if any(hit.effect is Effect.SPAM for hit in hits):
         return CommentStatus.SPAM
+    if any(hit.effect is Effect.REJECT for hit in hits):
+        return CommentStatus.REJECTED
     if probability is None:
         return UNSCORABLE
     status = thresholds.status_for(probability)

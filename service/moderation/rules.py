@@ -25,14 +25,19 @@ DEFAULT_MAX_LINKS = 2
 DEFAULT_MIN_SECONDS = 3.0
 #: WordPress and Antispam Bee trust an author once one of their comments was approved.
 DEFAULT_TRUSTED_AFTER = 1
+#: More than this many comments from one IP or one author within FLOOD_SECONDS is a flood.
+DEFAULT_FLOOD_MAX, DEFAULT_FLOOD_SECONDS = 5, 60.0
+#: How long the same body from the same author counts as a duplicate (as WordPress refuses).
+DUPLICATE_WINDOW_S = 86_400
 #: The most words a list may hold, and the longest word.
 MAX_WORDS, MAX_WORD_LENGTH = 1000, 200
 
 
 class Effect(enum.Enum):
-    """What a rule does when it fires: sure spam, hold for a moderator, or trust."""
+    """What a rule does when it fires: sure spam, reject, hold for a moderator, or trust."""
 
     SPAM = "spam"
+    REJECT = "reject"
     HOLD = "hold"
     TRUST = "trust"
 
@@ -46,6 +51,16 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Seen:
+    """What the site saw of a comment's author and IP before it."""
+
+    approved_before: int = 0  # the author's comments its moderators approved
+    from_ip: int = 0  # comments from its IP within the flood window, itself included
+    from_author: int = 0  # the same, from its author
+    duplicate: bool = False  # the author posted the same body within the last day
+
+
+@dataclass(frozen=True)
 class SiteRules:
     """A site's moderation settings; the defaults are WordPress's where it has one."""
 
@@ -55,6 +70,9 @@ class SiteRules:
     allowed_scripts: tuple[str, ...] = ()  # empty: every script
     min_seconds_to_post: float = DEFAULT_MIN_SECONDS  # 0: no check
     trusted_after: int = DEFAULT_TRUSTED_AFTER  # approved comments; 0: trust nobody
+    flood_max: int = DEFAULT_FLOOD_MAX  # 0: no flood check
+    flood_seconds: float = DEFAULT_FLOOD_SECONDS
+    reject_duplicates: bool = True
 
     @classmethod
     def of(cls, values: Mapping[str, Any]) -> SiteRules:
@@ -77,13 +95,16 @@ class SiteRules:
     def _disallowed(self) -> tuple[str, ...]:
         return _folded(self.disallowed_words)
 
-    def check(self, comment: NewComment, posted_at: float, approved_before: int = 0) -> list[Hit]:
-        """Every rule this comment trips, sure spam first, then holds, then trust.
-
-        `approved_before` counts the author's earlier comments its moderators approved.
-        """
-        hits = self._spam(comment, comment.form) + self._hold(comment, posted_at, comment.form)
-        if self.trusted_after and approved_before >= self.trusted_after:
+    def check(self, comment: NewComment, posted_at: float, seen: Seen = Seen()) -> list[Hit]:
+        """Every rule this comment trips: sure spam first, then reject, holds, and trust."""
+        hits = self._spam(comment, comment.form)
+        if self.reject_duplicates and seen.duplicate:
+            hits.append(Hit(Effect.REJECT, "duplicate of an earlier comment"))
+        hits += self._hold(comment, posted_at, comment.form)
+        if self.flood_max and max(seen.from_ip, seen.from_author) > self.flood_max:
+            count = max(seen.from_ip, seen.from_author)
+            hits.append(Hit(Effect.HOLD, f"{count} comments in {self.flood_seconds:g} s"))
+        if self.trusted_after and seen.approved_before >= self.trusted_after:
             hits.append(Hit(Effect.TRUST, "author approved before"))
         return hits
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import redis
 
-from service.moderation.comments import Comment, CommentStatus, Decision, NewComment
+from service.moderation.comments import Comment, CommentStatus, NewComment
 from service.moderation.errors import StorageUnavailableError
 from service.settings import Settings
 from service.storage import keys
@@ -142,15 +142,6 @@ class CommentStore:
     def texts(self, comment_ids: Sequence[str]) -> list[CommentText | None]:
         """What the model reads of these comments, scored or not; None where one is gone."""
         return read_texts(self._redis, comment_ids, scored_too=True)
-
-    @translate_errors
-    def approvals(self, authors: Sequence[tuple[str, str]]) -> list[int]:
-        """How many comments of each (site, author key) moderators approved; 0 without a key."""
-        with self._redis.pipeline(transaction=False) as pipe:
-            for site, author_key in authors:
-                pipe.hget(keys.author_history(site, author_key), Decision.APPROVE.value)
-            replies = pipe.execute()
-        return [int(n or 0) if key else 0 for (_, key), n in zip(authors, replies, strict=True)]
 
     @translate_errors
     def apply_verdicts(self, outcomes: Sequence[Outcome]) -> list[int]:

@@ -74,6 +74,21 @@ def site_rules(site: str) -> str:
     return f"{PREFIX}:rules:{site}"
 
 
+def recent_from_ip(site: str, ip: str) -> str:
+    """Sorted set of a site's recent comment ids from one IP, scored by creation time (us)."""
+    return f"{PREFIX}:recent:{site}:ip:{ip}"
+
+
+def recent_from_author(site: str, fingerprint: str) -> str:
+    """Sorted set of a site's recent comment ids by one author, scored by creation time (us)."""
+    return f"{PREFIX}:recent:{site}:author:{fingerprint}"
+
+
+def first_copy(site: str, fingerprint: str, body_hash: str) -> str:
+    """The id of an author's first comment with this body at a site in the last day."""
+    return f"{PREFIX}:copy:{site}:{fingerprint}:{body_hash}"
+
+
 def site_counters(site: str) -> str:
     """Hash of per-site counters (comments scored per status)."""
     return f"{PREFIX}:counters:{site}"

@@ -10,6 +10,7 @@ import redis
 from service.settings import Settings
 from service.storage import keys
 from service.storage.connection import translate_errors
+from service.storage.seen import copy_key
 
 #: The pepper's file under the data directory when MODQ_PEPPER is unset.
 PEPPER_FILE = "pepper"
@@ -47,7 +48,12 @@ class PrivacyStore:
 
     @translate_errors
     def erase(self, site: str, comment_id: str, author_key: str) -> None:
-        """Delete a comment with its IP, queue entry and author-index entry, atomically."""
+        """Delete a comment with its IP, queue entry, author-index entry and the traces the
+        flood and duplicate rules keep of it, atomically."""
+        body = self._redis.hget(keys.comment(comment_id), "body") or b""
+        ip = self._redis.get(keys.comment_ip(comment_id)) or b""
+        copy = copy_key(site, author_key, body.decode())
+        first_copy = self._redis.get(copy)
         with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(
                 keys.comment(comment_id), keys.comment_ip(comment_id), keys.learned_step(comment_id)
@@ -55,6 +61,11 @@ class PrivacyStore:
             pipe.zrem(keys.review_queue(site), comment_id)
             if author_key:
                 pipe.srem(keys.author_comments(site, author_key), comment_id)
+            pipe.zrem(keys.recent_from_author(site, author_key), comment_id)
+            if ip:
+                pipe.zrem(keys.recent_from_ip(site, ip.decode()), comment_id)
+            if first_copy == comment_id.encode():
+                pipe.delete(copy)
             pipe.execute()
 
     @translate_errors

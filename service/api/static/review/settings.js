@@ -20,15 +20,19 @@ function readCommas(input) {
   return input.value.split(",").map((name) => name.trim()).filter(Boolean);
 }
 
-const NUMBER = { show: String, read: readNumber };
-const LINES = { show: (words) => words.join("\n"), read: readLines };
-const COMMAS = { show: (names) => names.join(", "), read: readCommas };
+const NUMBER = { show: (input, value) => (input.value = String(value)), read: readNumber };
+const LINES = { show: (input, words) => (input.value = words.join("\n")), read: readLines };
+const COMMAS = { show: (input, names) => (input.value = names.join(", ")), read: readCommas };
+const SWITCH = { show: (input, on) => (input.checked = Boolean(on)), read: (input) => input.checked };
 
 /** Every rule the API takes, in the form's order, and how its field shows and reads it. */
 const RULES = {
   max_links: NUMBER,
   min_seconds_to_post: NUMBER,
   trusted_after: NUMBER,
+  flood_max: NUMBER,
+  flood_seconds: NUMBER,
+  reject_duplicates: SWITCH,
   moderation_words: LINES,
   disallowed_words: LINES,
   allowed_scripts: COMMAS,
@@ -106,7 +110,7 @@ export class SettingsPanel {
       if (opening !== this.opening) return;
       this.loaded = rules;
       for (const [name, kind] of Object.entries(RULES)) {
-        this.field(name).value = kind.show(rules[name]);
+        kind.show(this.field(name), rules[name]);
       }
       this.loading.textContent = "";
       this.setEnabled(true);
