@@ -70,6 +70,11 @@ def normalize(text: str) -> str:
     return SPACE.sub(" ", text).strip()
 
 
+def fold_for_links(text: str) -> str:
+    """The folds that can make or unmake a link: NFKC, invisible characters, case."""
+    return INVISIBLE_RE.sub("", unicodedata.normalize("NFKC", text)).casefold()
+
+
 def _fold_mixed_word(match: re.Match[str]) -> str:
     return match.group().translate(_CONFUSABLES)
 
