@@ -30,8 +30,9 @@ from sklearn.metrics import matthews_corrcoef
 from bench.quality import protocols, systems
 from bench.quality.table import number, pct, render
 from model.data import Example, read_examples
-from service.moderation.comments import CommentStatus
-from service.moderation.policy import Thresholds
+from service.moderation.comments import Author, CommentStatus, NewComment
+from service.moderation.policy import Thresholds, judge
+from service.moderation.rules import SiteRules
 from service.scoring.scorer import Scorer
 from service.scoring.site_model import SiteModel
 
@@ -51,18 +52,21 @@ class Site(Protocol):
 
 
 class ModqSite:
-    """modq's scorer with the site's learned model, at the model's thresholds."""
+    """modq's scorer with the site's learned model, judged by the service's policy with a
+    new site's default rules (those a comment alone can trip: links, words, scripts)."""
 
     def __init__(self, scorer: Scorer) -> None:
         self._scorer = scorer
         self._model = SiteModel()
         card = scorer.card
         self._thresholds = Thresholds(card.approve_below, card.reject_above)
+        self._rules = SiteRules()
 
     def judge(self, examples: Sequence[Example]) -> tuple[list[float], list[CommentStatus]]:
         scores = self._scorer.score([e.item for e in examples], [self._model] * len(examples))
         p = [s.probability for s in scores]
-        return p, [self._thresholds.status_for(x) for x in p]
+        hits = [self._rules.check(_comment(e), 0.0) for e in examples]
+        return p, [judge(x, h, self._thresholds) for x, h in zip(p, hits, strict=True)]
 
     def learn(self, examples: Sequence[Example]) -> None:
         for example in examples:
@@ -129,6 +133,11 @@ def replay(site: Site, examples: Sequence[Example]) -> Judged:
         site.learn(decided)
         decisions += len(decided)
     return judged
+
+
+def _comment(example: Example) -> NewComment:
+    item = example.item
+    return NewComment(Author(item.author_name, item.author_email, item.author_url), item.body)
 
 
 def _decided(example: Example, status: CommentStatus) -> bool:
