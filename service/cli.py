@@ -256,7 +256,7 @@ def sites_set(site: str, **changes: Any) -> None:
     """Change the given rules of a site; the others stay as they are."""
     import marshmallow
 
-    from service.api.schemas import RulesIO
+    from service.api.moderator_schemas import RulesIO
     from service.storage.sites import RulesStore
 
     given = {k: _listed(k, v) for k, v in changes.items() if v is not None}

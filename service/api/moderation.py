@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.api import schemas
+from service.api import moderator_schemas, schemas
 from service.api.context import caller, keyed_blueprint, services
 from service.api.errors import domain_error, error_body
 from service.moderation.comments import Comment, Decision
@@ -17,17 +17,17 @@ blp = keyed_blueprint(
 
 
 @blp.route("/queue", methods=["GET"])
-@blp.arguments(schemas.QueueArgs, location="query")
-@blp.response(200, schemas.QueuePage)
+@blp.arguments(moderator_schemas.QueueArgs, location="query")
+@blp.response(200, moderator_schemas.QueuePage)
 @blp.doc(security=[{"bearerAuth": []}])
 def queue(args: dict[str, Any]) -> dict[str, Any]:
     """List the site's held comments, oldest first; follow `next_cursor` for more."""
     items, cursor = services().moderation.queue(caller(), args["cursor"], args["limit"])
-    return {"items": items, "next_cursor": schemas.encode_cursor(cursor)}
+    return {"items": items, "next_cursor": moderator_schemas.encode_cursor(cursor)}
 
 
 @blp.route("/learning", methods=["GET"])
-@blp.response(200, schemas.LearnedOut)
+@blp.response(200, moderator_schemas.LearnedOut)
 @blp.doc(security=[{"bearerAuth": []}])
 def learning() -> Learned:
     """How far the site's moderators' decisions have taught its model (approve and spam)."""
@@ -35,7 +35,7 @@ def learning() -> Learned:
 
 
 @blp.route("/settings", methods=["GET"])
-@blp.response(200, schemas.RulesIO)
+@blp.response(200, moderator_schemas.RulesIO)
 @blp.doc(security=[{"bearerAuth": []}])
 def settings() -> SiteRules:
     """The site's rules: link limit, word lists, allowed scripts, time to post."""
@@ -43,8 +43,8 @@ def settings() -> SiteRules:
 
 
 @blp.route("/settings", methods=["PUT"])
-@blp.arguments(schemas.RulesIO)
-@blp.response(200, schemas.RulesIO)
+@blp.arguments(moderator_schemas.RulesIO)
+@blp.response(200, moderator_schemas.RulesIO)
 @blp.doc(security=[{"bearerAuth": []}])
 def set_settings(rules: SiteRules) -> SiteRules:
     """Replace the site's rules; the workers apply them within seconds (docs/policy.md)."""
@@ -60,7 +60,7 @@ def comment(comment_id: str) -> Comment:
 
 
 @blp.route("/comments/<string:comment_id>/decision", methods=["POST"])
-@blp.arguments(schemas.DecisionIn)
+@blp.arguments(moderator_schemas.DecisionIn)
 @blp.response(200, schemas.ReviewItem)
 @blp.doc(security=[{"bearerAuth": []}])
 def decide(args: dict[str, Any], comment_id: str) -> Comment:
@@ -69,8 +69,8 @@ def decide(args: dict[str, Any], comment_id: str) -> Comment:
 
 
 @blp.route("/decisions", methods=["POST"])
-@blp.arguments(schemas.BulkDecisionIn)
-@blp.response(200, schemas.BulkDecisionOut)
+@blp.arguments(moderator_schemas.BulkDecisionIn)
+@blp.response(200, moderator_schemas.BulkDecisionOut)
 @blp.doc(security=[{"bearerAuth": []}])
 def decide_many(args: dict[str, Any]) -> dict[str, Any]:
     """Decide many comments at once; each item succeeds or fails on its own."""

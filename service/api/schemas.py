@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
 import re
 from datetime import UTC, datetime
@@ -18,9 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from service.moderation.comments import Author, Comment, Decision, FormEvidence, NewComment
-from service.moderation.ports import Cursor
-from service.moderation.rules import MAX_WORD_LENGTH, MAX_WORDS, SiteRules
+from service.moderation.comments import Author, Comment, FormEvidence, NewComment
 
 #: Field names only modq may set; a client sending one is refused, not ignored.
 SERVER_FIELDS = ("id", "site", "status", "score", "reasons", "created_at")
@@ -78,7 +74,8 @@ def _ip(value: str) -> None:
 EMAIL = validate.Email(error="is not an e-mail address")
 
 
-def _pattern(regex: re.Pattern[str], what: str) -> validate.Validator:
+def pattern(regex: re.Pattern[str], what: str) -> validate.Validator:
+    """A validator refusing text that does not match, saying what it should be."""
     return validate.Regexp(regex, error=f"is not {what}")
 
 
@@ -128,8 +125,8 @@ class CommentIn(Schema):
     )
     user_agent = Text(1024, load_default="")
     referrer = Text(2048, load_default="")
-    parent_id = Text(32, load_default="", validate=_pattern(_COMMENT_ID, "a modq comment id"))
-    lang = Text(35, load_default="", validate=_pattern(_LANG, "a language tag like 'az'"))
+    parent_id = Text(32, load_default="", validate=pattern(_COMMENT_ID, "a modq comment id"))
+    lang = Text(35, load_default="", validate=pattern(_LANG, "a language tag like 'az'"))
     form = fields.Nested(FormIn, load_default=None)
 
     def handle_error(self, error: ValidationError, data: Any, **_: Any) -> None:
@@ -217,145 +214,3 @@ class EraseIn(Schema):
 
 class EraseOut(Schema):
     erased = fields.Integer(metadata={"description": "how many comments were erased"})
-
-
-class QueueArgs(Schema):
-    SUBJECT: ClassVar[str] = "a valid request for a page of the queue"
-
-    cursor = fields.String(load_default=None)
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-
-    @post_load
-    def decode_cursor(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        data["cursor"] = decode_cursor(data["cursor"]) if data["cursor"] else None
-        return data
-
-
-class QueuePage(Schema):
-    items = fields.List(fields.Nested(ReviewItem))
-    next_cursor = fields.String(allow_none=True, metadata={"description": "null on the last page"})
-
-
-class LearnedOut(Schema):
-    """How far the site's moderators' decisions have taught its model."""
-
-    steps = fields.Integer(
-        metadata={"description": "decisions learned, and changed decisions taken back"}
-    )
-    features = fields.Integer(
-        metadata={"description": "words, word pairs and character grams given a weight"}
-    )
-
-
-def _words(description: str) -> fields.List[str]:
-    word = Text(MAX_WORD_LENGTH)
-    return fields.List(
-        word,
-        required=True,
-        validate=validate.Length(max=MAX_WORDS),
-        metadata={"description": description},
-    )
-
-
-class RulesIO(Schema):
-    """A site's rules: all of them, as GET answers and PUT replaces them."""
-
-    SUBJECT: ClassVar[str] = "a valid set of rules"
-
-    max_links = fields.Integer(
-        required=True,
-        validate=validate.Range(min=0, max=1000),
-        metadata={"description": "hold a comment with this many links or more (0: no limit)"},
-    )
-    moderation_words = _words("hold a comment holding any of these, in any field")
-    disallowed_words = _words("a comment holding any of these is spam")
-    allowed_scripts = fields.List(
-        fields.String(validate=_pattern(re.compile(r"^[a-z]{2,30}$"), "a script like 'latin'")),
-        required=True,
-        validate=validate.Length(max=50),
-        metadata={"description": "hold comments in any other script (empty: allow all)"},
-    )
-    min_seconds_to_post = fields.Float(
-        required=True,
-        allow_nan=False,
-        validate=validate.Range(min=0, max=3600),
-        metadata={"description": "hold a comment posted sooner after its page rendered (0: off)"},
-    )
-
-    trusted_after = fields.Integer(
-        required=True,
-        validate=validate.Range(min=0, max=1000),
-        metadata={
-            "description": "publish an author's comment the model is unsure of once this many of "
-            "their comments were approved by a moderator (0: trust nobody)"
-        },
-    )
-
-    flood_max = fields.Integer(
-        required=True,
-        validate=validate.Range(min=0, max=1000),
-        metadata={
-            "description": "hold a comment when more than this many came from its IP "
-            "or its author within flood_seconds (0: off)"
-        },
-    )
-    flood_seconds = fields.Float(
-        required=True,
-        allow_nan=False,
-        validate=validate.Range(min=1, max=86_400),
-        metadata={"description": "the flood window, in seconds"},
-    )
-    reject_duplicates = fields.Boolean(
-        required=True,
-        metadata={"description": "reject the same text from the same author within a day"},
-    )
-
-    @post_load
-    def make(self, data: dict[str, Any], **_: Any) -> SiteRules:
-        return SiteRules.of(data)
-
-
-class DecisionIn(Schema):
-    SUBJECT: ClassVar[str] = "a valid decision"
-
-    decision = fields.Enum(Decision, by_value=True, required=True)
-
-
-class BulkItemIn(DecisionIn):
-    id = fields.String(required=True, validate=validate.Length(max=64))
-
-
-class BulkDecisionIn(Schema):
-    SUBJECT: ClassVar[str] = "a valid list of decisions"
-
-    decisions = fields.List(
-        fields.Nested(BulkItemIn), required=True, validate=validate.Length(min=1, max=500)
-    )
-
-
-class BulkItemOut(Schema):
-    id = fields.String()
-    ok = fields.Boolean()
-    status = fields.String(allow_none=True)
-    error = fields.Dict(allow_none=True, metadata={"description": "the error shape, if not ok"})
-
-
-class BulkDecisionOut(Schema):
-    results = fields.List(fields.Nested(BulkItemOut))
-
-
-def encode_cursor(cursor: Cursor | None) -> str | None:
-    """Return an opaque string for a queue position."""
-    if cursor is None:
-        return None
-    return base64.urlsafe_b64encode(f"{cursor[0]}:{cursor[1]}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(text: str) -> Cursor:
-    """Parse a cursor from `encode_cursor`, raising ValidationError on anything else."""
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-        millis, comment_id = raw.split(":", 1)
-        return int(millis), comment_id
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ValidationError({"cursor": ["is not a cursor this API returned"]}) from None
