@@ -75,12 +75,12 @@ class Worker(Loop):
         live = [(d, c) for d, c in fresh if d.deliveries <= self.batching.max_deliveries]
         scores = self._score([c for _, c in live])
         retry = {d.entry_id for (d, _), score in zip(live, scores, strict=True) if score is None}
-        judge_ = self._judge([c for _, c in fresh])
+        verdict_for = self._judge([c for _, c in fresh])
         results = [
-            Outcome(c, judge_(c, score))
+            Outcome(c, verdict_for(c, score))
             for (_, c), score in zip(live, scores, strict=True)
             if score is not None
-        ] + [Outcome(c, judge_(c, None), d.deliveries) for d, c in dead]
+        ] + [Outcome(c, verdict_for(c, None), d.deliveries) for d, c in dead]
         self.bench.comments.apply_verdicts(results)
         self.stream.ack([d.entry_id for d in deliveries if d.entry_id not in retry])
         log.info(
