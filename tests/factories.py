@@ -15,6 +15,20 @@ from service.scoring.site_model import SiteModel
 from service.storage import keys as rkeys
 from service.storage.streams import IntakeStream
 
+SETTINGS = "/v1/moderation/settings"
+#: A new site's rules as the settings endpoint answers them.
+DEFAULT_RULES = {
+    "max_links": 2,
+    "moderation_words": [],
+    "disallowed_words": [],
+    "allowed_scripts": [],
+    "min_seconds_to_post": 3.0,
+    "trusted_after": 1,
+    "flood_max": 5,
+    "flood_seconds": 60.0,
+    "reject_duplicates": True,
+}
+
 HAM = "Thanks for the article, the part about the city budget was really clear."
 SPAM = "CHECK OUT my channel!!! subscribe http://bit.ly/free-money win cash now www.win.example"
 

@@ -13,38 +13,25 @@ from flask.testing import FlaskClient
 
 from service.cli import main
 from tests.conftest import Keys
-from tests.factories import HAM, comment_body
-
-SETTINGS = "/v1/moderation/settings"
-DEFAULTS = {
-    "max_links": 2,
-    "moderation_words": [],
-    "disallowed_words": [],
-    "allowed_scripts": [],
-    "min_seconds_to_post": 3.0,
-    "trusted_after": 1,
-    "flood_max": 5,
-    "flood_seconds": 60.0,
-    "reject_duplicates": True,
-}
+from tests.factories import DEFAULT_RULES, HAM, SETTINGS, comment_body
 
 
 def _rules(**changes: Any) -> dict[str, Any]:
-    return {**DEFAULTS, **changes}
+    return {**DEFAULT_RULES, **changes}
 
 
 def test_a_site_starts_with_wordpress_defaults_and_replaces_them(
     client: FlaskClient, keys: Keys
 ) -> None:
     moderator = keys.moderator("news")
-    assert client.get(SETTINGS, headers=moderator).json == DEFAULTS
+    assert client.get(SETTINGS, headers=moderator).json == DEFAULT_RULES
 
     strict = _rules(max_links=1, moderation_words=["casino", "viagra"], allowed_scripts=["latin"])
     put = client.put(SETTINGS, json=strict, headers=moderator)
 
     assert put.status_code == 200 and put.json == strict
     assert client.get(SETTINGS, headers=moderator).json == strict
-    assert client.get(SETTINGS, headers=keys.moderator("other")).json == DEFAULTS
+    assert client.get(SETTINGS, headers=keys.moderator("other")).json == DEFAULT_RULES
 
 
 @pytest.mark.parametrize(
@@ -73,15 +60,15 @@ def test_bad_rules_are_422_naming_the_field_and_change_nothing(
     assert response.status_code == 422, response.json
     assert response.json["message"] == "the request body is not a valid set of rules: see 'errors'"
     assert field in response.json["errors"]["json"]
-    assert client.get(SETTINGS, headers=moderator).json == DEFAULTS
+    assert client.get(SETTINGS, headers=moderator).json == DEFAULT_RULES
 
 
 def test_only_moderators_read_or_set_rules(client: FlaskClient, keys: Keys) -> None:
     site = keys.site("news")
 
     assert client.get(SETTINGS, headers=site).status_code == 403
-    assert client.put(SETTINGS, json=DEFAULTS, headers=site).status_code == 403
-    assert client.put(SETTINGS, json=DEFAULTS).status_code == 401
+    assert client.put(SETTINGS, json=DEFAULT_RULES, headers=site).status_code == 403
+    assert client.put(SETTINGS, json=DEFAULT_RULES).status_code == 401
 
 
 def _post(client: FlaskClient, site: dict[str, str], body: str, **fields: Any) -> str:
@@ -198,7 +185,7 @@ def test_cli_shows_and_changes_a_sites_rules(redis_server_url: str, client: Flas
     run = CliRunner(env={"REDIS_URL": redis_server_url})
 
     shown = run.invoke(main, ["sites", "show", "--site", "news"])
-    assert shown.exit_code == 0 and json.loads(shown.stdout) == DEFAULTS
+    assert shown.exit_code == 0 and json.loads(shown.stdout) == DEFAULT_RULES
     changed = run.invoke(
         main,
         ["sites", "set", "--site", "news", "--max-links", "3", "--moderation-words", "a, b,,c"],

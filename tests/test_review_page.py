@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from service.api import review
 from tests.conftest import Keys
-from tests.factories import comment_body
+from tests.factories import DEFAULT_RULES, SETTINGS, comment_body
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -436,16 +436,6 @@ def test_page_fits_a_360_px_screen_and_help_opens_on_question_mark(
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
     assert page.console_errors == []  # type: ignore[attr-defined]
-
-
-SETTINGS = "/v1/moderation/settings"
-DEFAULT_RULES = {
-    "max_links": 2,
-    "moderation_words": [],
-    "disallowed_words": [],
-    "allowed_scripts": [],
-    "min_seconds_to_post": 3.0,
-}
 
 
 @needs_browser

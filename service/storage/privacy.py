@@ -50,8 +50,10 @@ class PrivacyStore:
     def erase(self, site: str, comment_id: str, author_key: str) -> None:
         """Delete a comment with its IP, queue entry, author-index entry and the traces the
         flood and duplicate rules keep of it, atomically."""
-        body = self._redis.hget(keys.comment(comment_id), "body") or b""
-        ip = self._redis.get(keys.comment_ip(comment_id)) or b""
+        with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hget(keys.comment(comment_id), "body")
+            pipe.get(keys.comment_ip(comment_id))
+            body, ip = (reply or b"" for reply in pipe.execute())
         copy = copy_key(site, author_key, body.decode())
         first_copy = self._redis.get(copy)
         with self._redis.pipeline(transaction=True) as pipe:
