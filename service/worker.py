@@ -11,6 +11,7 @@ from typing import Self
 import redis
 
 from service.loop import Loop, Workbench, scoring_input
+from service.moderation.campaigns import band_keys
 from service.moderation.comments import Verdict
 from service.moderation.errors import StorageUnavailableError
 from service.moderation.policy import judge
@@ -117,9 +118,13 @@ class Worker(Loop):
 
     def _judge(self, comments: list[CommentText]) -> Callable[[CommentText, Score | None], Verdict]:
         """What gives each of these comments its verdict: its site's rules, what the site saw
-        of its author and IP, the model's score (None: unscorable), in the policy's order."""
+        of its author, IP and near-copies, the model's score (None: unscorable), in the
+        policy's order."""
         rules = self.bench.rules.rules_of(c.site for c in comments)
-        seen = self.bench.seen.observe([(c, rules[c.site]) for c in comments])
+        bands = band_keys([c.content.body for c in comments])
+        seen = self.bench.seen.observe(
+            [(c, rules[c.site], b) for c, b in zip(comments, bands, strict=True)]
+        )
         seen_by_id = {c.id: s for c, s in zip(comments, seen, strict=True)}
         model = self.bench.model
 

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from service.moderation.access import KeyRecord
-from service.moderation.comments import Comment, CommentStatus, NewComment
+from service.moderation.comments import Campaign, Comment, CommentStatus, Decision, NewComment
 from service.moderation.ports import Cursor
 from service.moderation.rules import SiteRules
 
@@ -28,6 +28,7 @@ class Comments:
 
     def __init__(self, clock: Clock) -> None:
         self.stored: dict[str, Comment] = {}
+        self.calls: dict[tuple[str, str], Decision] = {}  # (site, campaign) -> latest call
         self._clock = clock
         self._ids = itertools.count(1)
 
@@ -62,12 +63,35 @@ class Comments:
         self.stored[comment_id] = change(current)
         return self.stored[comment_id]
 
-    def hold(self, comment_id: str, score: float = 0.5) -> None:
-        """Give a comment the verdict a worker gives an uncertain one."""
+    def campaigns(self, site: str, campaign_ids: list[str]) -> list[Campaign | None]:
+        return [self._campaign(site, cid) for cid in campaign_ids]
+
+    def held_in_campaign(self, site: str, campaign_id: str) -> list[str]:
+        page, _ = self.queue_page(site, None, len(self.stored))
+        return [c.id for c in page if c.campaign is not None and c.campaign.id == campaign_id]
+
+    def mark_campaign(self, site: str, campaign_id: str, decision: Decision) -> None:
+        self.calls[site, campaign_id] = decision
+
+    def hold(self, comment_id: str, score: float = 0.5, campaign: str = "") -> None:
+        """Give a comment the verdict a worker gives an uncertain one, in a campaign if named."""
         held = CommentStatus.PENDING_REVIEW
         self.stored[comment_id] = dataclasses.replace(
-            self.stored[comment_id], status=held, score=score
+            self.stored[comment_id],
+            status=held,
+            score=score,
+            campaign=Campaign(campaign) if campaign else None,
         )
+
+    def _campaign(self, site: str, campaign_id: str) -> Campaign | None:
+        copies = [
+            c
+            for c in self.stored.values()
+            if c.site == site and c.campaign is not None and c.campaign.id == campaign_id
+        ]
+        if not copies and (site, campaign_id) not in self.calls:
+            return None
+        return Campaign(campaign_id, max(len(copies), 1), self.calls.get((site, campaign_id)))
 
 
 class Privacy:

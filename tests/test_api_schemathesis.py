@@ -30,6 +30,7 @@ OPERATIONS = [
     "GET /v1/moderation/comments/{comment_id}",
     "POST /v1/moderation/comments/{comment_id}/decision",
     "POST /v1/moderation/decisions",
+    "POST /v1/moderation/campaigns/{campaign_id}/decision",
     "POST /v1/privacy/erase",
     "GET /healthz",
     "GET /readyz",

@@ -274,6 +274,43 @@ def test_moderator_approves_with_a_and_bulk_spams_with_x_x_shift_s(
 
 
 @needs_browser
+def test_a_campaigns_copies_stand_together_and_one_click_spams_them_all(
+    page: Page,
+    live_url: str,
+    client: FlaskClient,
+    keys: Keys,
+    held: Callable[..., list[str]],
+) -> None:
+    offer = "Earn money from home with our new program, message me on telegram for the details"
+    ids = held(
+        offer,
+        "A reader who disagrees with the budget article and says so at some length here",
+        offer.replace("Earn", "EARN") + " now",
+        offer + "!!",
+    )
+    _sign_in(page, live_url, _token(keys))
+    items = page.locator("#queue > .item")
+    expect(items).to_have_count(4)
+
+    # Queue order, except that the campaign's later copies follow its first one.
+    order = [ids[0], ids[2], ids[3], ids[1]]
+    assert items.evaluate_all("lis => lis.map(li => li.dataset.id)") == order
+    expect(items.nth(1)).to_have_class(re.compile(r"\bcopy\b"))
+    expect(items.first.locator(".campaign")).to_contain_text("One of 3 near-copies")
+    expect(items.nth(3).locator(".campaign")).to_have_count(0)
+
+    items.first.focus()
+    page.keyboard.press("c")
+    expect(page.locator("#selected-count")).to_have_text("3 selected")
+    items.nth(2).get_by_role("button", name="Spam every held copy").click()
+
+    expect(items).to_have_count(1)
+    expect(page.get_by_role("status")).to_contain_text("Marked as spam: 3 comments")
+    assert [_status(client, keys, i) for i in order] == ["spam", "spam", "spam", "pending_review"]
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+@needs_browser
 def test_page_says_that_decisions_teach_the_model_and_how_often(
     page: Page,
     live_url: str,

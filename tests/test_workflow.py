@@ -8,7 +8,7 @@ import pytest
 
 from service.moderation import access
 from service.moderation.access import KeyKind, KeyRecord, Principal
-from service.moderation.comments import Author, CommentStatus, Decision, NewComment
+from service.moderation.comments import Author, Campaign, CommentStatus, Decision, NewComment
 from service.moderation.errors import (
     AuthenticationError,
     CommentNotFoundError,
@@ -147,6 +147,44 @@ def test_the_queue_pages_oldest_first_with_each_authors_history(world: World) ->
     assert [c.id for c in first + rest] == ids[1:] and end is None
     histories = {c.id: c.author_history for c in first + rest}
     assert histories[ids[2]] == {"spam": 1} and histories[ids[1]] == {}
+
+
+def test_one_decision_takes_every_held_copy_of_a_campaign_and_is_the_campaigns_call(
+    world: World,
+) -> None:
+    founder, copy, other, elsewhere = (world.post(f"Offer {n}") for n in range(4))
+    for comment_id in (founder, copy, elsewhere):
+        world.comments.hold(comment_id, campaign=founder if comment_id != elsewhere else other)
+    world.comments.hold(other)
+
+    page, _ = world.moderation.queue(world.moderator, None, 10)
+    outcomes = world.moderation.decide_campaign(world.moderator, founder, Decision.SPAM)
+
+    assert {c.id: c.campaign.size for c in page if c.campaign} == {
+        founder: 2,
+        copy: 2,
+        elsewhere: 1,
+    }
+    assert [o.comment_id for o in outcomes] == [founder, copy]
+    assert all(o.comment and o.comment.status is CommentStatus.SPAM for o in outcomes)
+    assert world.comments.campaigns("news.example", [founder]) == [
+        Campaign(founder, 2, Decision.SPAM)
+    ]
+    remaining, _ = world.moderation.queue(world.moderator, None, 10)
+    assert [c.id for c in remaining] == [other, elsewhere]
+
+
+def test_a_campaign_call_needs_a_campaign_of_the_callers_site(world: World) -> None:
+    founder = world.post("Offer")
+    world.comments.hold(founder, campaign=founder)
+
+    with pytest.raises(CommentNotFoundError):
+        world.moderation.decide_campaign(world.moderator, "f" * 32, Decision.SPAM)
+    with pytest.raises(CommentNotFoundError):
+        world.moderation.decide_campaign(_elsewhere(KeyKind.MODERATOR), founder, Decision.SPAM)
+    with pytest.raises(PermissionDeniedError):
+        world.moderation.decide_campaign(world.site, founder, Decision.SPAM)
+    assert world.comments.calls == {}
 
 
 def test_erasing_an_author_takes_all_their_comments_at_that_site_only(world: World) -> None:

@@ -7,7 +7,9 @@ from typing import Any
 from service.api import moderator_schemas, schemas
 from service.api.context import caller, keyed_blueprint, services
 from service.api.errors import domain_error, error_body
+from service.moderation.access import Principal
 from service.moderation.comments import Comment, Decision
+from service.moderation.errors import CommentNotFoundError
 from service.moderation.rules import SiteRules
 from service.moderation.workflow import DecisionOutcome, Learned
 
@@ -73,10 +75,32 @@ def decide(args: dict[str, Any], comment_id: str) -> Comment:
 @blp.response(200, moderator_schemas.BulkDecisionOut)
 @blp.doc(security=[{"bearerAuth": []}])
 def decide_many(args: dict[str, Any]) -> dict[str, Any]:
-    """Decide many comments at once; each item succeeds or fails on its own."""
-    requests: list[tuple[str, Decision]] = [(d["id"], d["decision"]) for d in args["decisions"]]
-    outcomes = services().moderation.decide_many(caller(), requests)
+    """Decide many comments at once, each by `id` or every held copy of a `campaign`; each
+    comment succeeds or fails on its own."""
+    moderation, who, outcomes = services().moderation, caller(), []
+    for item in args["decisions"]:
+        if "campaign" in item:
+            outcomes += _campaign_outcomes(who, item["campaign"], item["decision"])
+        else:
+            outcomes += moderation.decide_many(who, [(item["id"], item["decision"])])
     return {"results": [_result(outcome) for outcome in outcomes]}
+
+
+@blp.route("/campaigns/<string:campaign_id>/decision", methods=["POST"])
+@blp.arguments(moderator_schemas.DecisionIn)
+@blp.response(200, moderator_schemas.BulkDecisionOut)
+@blp.doc(security=[{"bearerAuth": []}])
+def decide_campaign(args: dict[str, Any], campaign_id: str) -> dict[str, Any]:
+    """Decide every held copy of a campaign; after `spam`, later copies are spam on arrival."""
+    outcomes = services().moderation.decide_campaign(caller(), campaign_id, args["decision"])
+    return {"results": [_result(outcome) for outcome in outcomes]}
+
+
+def _campaign_outcomes(who: Principal, campaign_id: str, decision: Decision) -> list[Any]:
+    try:
+        return services().moderation.decide_campaign(who, campaign_id, decision)
+    except CommentNotFoundError as exc:
+        return [DecisionOutcome(campaign_id, error=exc)]
 
 
 def _result(outcome: DecisionOutcome) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import binascii
 import re
 from typing import Any, ClassVar
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from service.api.schemas import ReviewItem, Text, pattern
 from service.moderation.comments import Decision
@@ -118,7 +118,15 @@ class DecisionIn(Schema):
 
 
 class BulkItemIn(DecisionIn):
-    id = fields.String(required=True, validate=validate.Length(max=64))
+    """One comment by `id`, or every held copy of a campaign by `campaign`."""
+
+    id = fields.String(validate=validate.Length(max=64))
+    campaign = fields.String(validate=validate.Length(max=64))
+
+    @validates_schema
+    def exactly_one(self, data: dict[str, Any], **_: Any) -> None:
+        if ("id" in data) == ("campaign" in data):
+            raise ValidationError("send exactly one of 'id' and 'campaign'")
 
 
 class BulkDecisionIn(Schema):

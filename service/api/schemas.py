@@ -196,6 +196,18 @@ class ReviewItem(CommentOut):
         values=fields.Integer(),
         metadata={"description": "moderators' earlier decisions on this author's comments"},
     )
+    campaign = fields.Function(
+        lambda c: CampaignOut().dump(c.campaign) if c.campaign else None,
+        metadata={"description": "its near-copies at the site (null: too short to have any)"},
+    )
+
+
+class CampaignOut(Schema):
+    """Near-copies of one comment: named by the first, with the latest moderator's call."""
+
+    id = fields.String()
+    size = fields.Integer(metadata={"description": "copies seen, this one included"})
+    decision = fields.Function(lambda c: c.decision.value if c.decision else None)
 
 
 class EraseIn(Schema):

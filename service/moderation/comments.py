@@ -79,6 +79,21 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class Campaign:
+    """Near-copies at one site: named by the first comment's id, with how many were seen and
+    the latest moderator's call on any of them (approve or spam; None before one)."""
+
+    id: str
+    size: int = 1
+    decision: Decision | None = None
+
+    @property
+    def spam(self) -> bool:
+        """Moderators called a copy of it spam, and none approved one since."""
+        return self.decision is Decision.SPAM
+
+
+@dataclass(frozen=True)
 class Comment:
     """A stored comment with everything modq knows about it."""
 
@@ -95,5 +110,7 @@ class Comment:
     decision: Decision | None = None
     decided_by: str = ""
     decided_at: float | None = None
+    #: The near-copies it belongs to, once scored (None: too short to be one's).
+    campaign: Campaign | None = None
     #: Moderators' earlier decisions on this author's comments; filled for moderators only.
     author_history: dict[str, int] = field(default_factory=dict)

@@ -40,6 +40,40 @@ class Thresholds:
         return CommentStatus.PENDING_REVIEW
 
 
+#: Decisions of each kind (approve, spam) a site needs before its own thresholds apply.
+MIN_EACH = 30
+#: What a site's own thresholds may cost, over its recent decisions: ham rejected, spam
+#: approved (issue #13's bounds).
+HAM_REJECTED, SPAM_APPROVED = 0.005, 0.03
+#: How far they may go: never reject below, nor approve above, an even chance; never
+#: reject only what the model is certain of, nor approve only what it is sure is ham.
+REJECT_RANGE, APPROVE_RANGE = (0.5, 0.995), (0.005, 0.5)
+
+
+def fitted(decided: Sequence[tuple[float, bool]]) -> Thresholds | None:
+    """A site's own thresholds, from its moderators' recent decisions: each the P(spam) its
+    comment had at its verdict and whether a person called it spam. None until there are
+    MIN_EACH of each kind.
+
+    The widest pair that, over these comments, would have rejected at most HAM_REJECTED of
+    the ham and approved at most SPAM_APPROVED of the spam: the fewest held within both.
+    Decided comments are mostly the held ones and the mistakes, so the ham they count is
+    less than the ham a site receives: the bound is kept on a smaller denominator, which
+    errs on the side of holding.
+    """
+    ham = sorted(p for p, spam in decided if not spam)
+    spam = sorted(p for p, spam in decided if spam)
+    if len(ham) < MIN_EACH or len(spam) < MIN_EACH:
+        return None
+    reject_above = _within(ham[-1 - int(HAM_REJECTED * len(ham))], REJECT_RANGE)
+    approve_below = _within(spam[int(SPAM_APPROVED * len(spam))], APPROVE_RANGE)
+    return Thresholds(min(approve_below, reject_above), reject_above)
+
+
+def _within(value: float, bounds: tuple[float, float]) -> float:
+    return min(max(value, bounds[0]), bounds[1])
+
+
 #: What a comment gets when it cannot be scored at all: a person looks at it.
 UNSCORABLE = CommentStatus.PENDING_REVIEW
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from service.moderation.access import KeyRecord
-from service.moderation.comments import Comment, NewComment
+from service.moderation.comments import Campaign, Comment, Decision, NewComment
 from service.moderation.rules import SiteRules
 
 Cursor = tuple[int, str]
@@ -27,6 +27,12 @@ class CommentRepository(Protocol):
     def decide(
         self, site: str, comment_id: str, change: Callable[[Comment], Comment]
     ) -> Comment | None: ...
+
+    def campaigns(self, site: str, campaign_ids: list[str]) -> list[Campaign | None]: ...
+
+    def held_in_campaign(self, site: str, campaign_id: str) -> list[str]: ...
+
+    def mark_campaign(self, site: str, campaign_id: str, decision: Decision) -> None: ...
 
 
 class PrivacyRepository(Protocol):

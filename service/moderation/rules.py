@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
 
-from service.moderation.comments import FormEvidence, NewComment
+from service.moderation.comments import Campaign, FormEvidence, NewComment
 from service.moderation.text import URL, fold_for_links, normalize
 
 #: WordPress's `comment_max_links` default: hold a comment with this many links or more.
@@ -58,6 +58,7 @@ class Seen:
     from_ip: int = 0  # comments from its IP within the flood window, itself included
     from_author: int = 0  # the same, from its author
     duplicate: bool = False  # the author posted the same body within the last day
+    campaign: Campaign | None = None  # the near-copies it joined (none: too short for one)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ class SiteRules:
     def check(self, comment: NewComment, posted_at: float, seen: Seen = Seen()) -> list[Hit]:
         """Every rule this comment trips: sure spam first, then reject, holds, and trust."""
         hits = self._spam(comment, comment.form)
+        if seen.campaign is not None and seen.campaign.spam:
+            hits.append(Hit(Effect.SPAM, f"copy of a campaign marked spam ({seen.campaign.size})"))
         if self.reject_duplicates and seen.duplicate:
             hits.append(Hit(Effect.REJECT, "duplicate of an earlier comment"))
         hits += self._hold(comment, posted_at, comment.form)

@@ -93,7 +93,7 @@ class Moderation:
     def review_comment(self, caller: Principal, comment_id: str) -> Comment:
         """Return a comment for one of its site's moderators."""
         _require(caller, KeyKind.MODERATOR)
-        return self._with_history(caller.site, [self._scoped(caller, comment_id)])[0]
+        return self._for_moderators(caller.site, [self._scoped(caller, comment_id)])[0]
 
     def queue(
         self, caller: Principal, after: Cursor | None, limit: int
@@ -101,7 +101,7 @@ class Moderation:
         """Return a page of the caller's review queue, oldest first."""
         _require(caller, KeyKind.MODERATOR)
         comments, cursor = self._comments.queue_page(caller.site, after, limit)
-        return self._with_history(caller.site, comments), cursor
+        return self._for_moderators(caller.site, comments), cursor
 
     def decide(self, caller: Principal, comment_id: str, decision: Decision) -> Comment:
         """Record a moderator's decision; the comment leaves the review queue."""
@@ -130,6 +130,19 @@ class Moderation:
             except (CommentNotFoundError, DecisionConflictError) as exc:
                 outcomes.append(DecisionOutcome(comment_id, error=exc))
         return outcomes
+
+    def decide_campaign(
+        self, caller: Principal, campaign_id: str, decision: Decision
+    ) -> list[DecisionOutcome]:
+        """Decide every held copy of a campaign at once, and make the call the campaign's:
+        after spam, later copies are spam on arrival; after approve, they are judged again."""
+        _require(caller, KeyKind.MODERATOR)
+        held = self._comments.held_in_campaign(caller.site, campaign_id)
+        if not held and self._comments.campaigns(caller.site, [campaign_id])[0] is None:
+            self._scoped(caller, campaign_id)  # a campaign is named by its first comment
+        if decision is not Decision.REJECT:
+            self._comments.mark_campaign(caller.site, campaign_id, decision)
+        return self.decide_many(caller, [(comment_id, decision) for comment_id in held])
 
     def learned(self, caller: Principal) -> Learned:
         """How far the caller's site's decisions have taught its model."""
@@ -164,10 +177,17 @@ class Moderation:
         self._privacy.compact()
         return len(comment_ids)
 
-    def _with_history(self, site: str, comments: list[Comment]) -> list[Comment]:
+    def _for_moderators(self, site: str, comments: list[Comment]) -> list[Comment]:
+        """The comments with what only moderators see: the author's history, the campaign."""
         histories = self._privacy.histories(site, [c.author_key for c in comments])
+        named = [c.campaign.id for c in comments if c.campaign is not None]
+        campaigns = dict(zip(named, self._comments.campaigns(site, named), strict=True))
         return [
-            dataclasses.replace(c, author_history=h)
+            dataclasses.replace(
+                c,
+                author_history=h,
+                campaign=campaigns.get(c.campaign.id) or c.campaign if c.campaign else None,
+            )
             for c, h in zip(comments, histories, strict=True)
         ]
 

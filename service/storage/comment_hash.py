@@ -10,6 +10,7 @@ from typing import Any
 
 from service.moderation.comments import (
     Author,
+    Campaign,
     Comment,
     CommentStatus,
     Decision,
@@ -48,6 +49,7 @@ _LATER: dict[str, Callable[[str], Any]] = {
     "decision": Decision,
     "decided_by": str,
     "decided_at": float,
+    "campaign": Campaign,  # its size and decision live in the site's campaigns hash
 }
 
 

@@ -9,7 +9,13 @@ from dataclasses import dataclass
 
 import redis
 
-from service.moderation.comments import Comment, CommentStatus, NewComment
+from service.moderation.comments import (
+    Campaign,
+    Comment,
+    CommentStatus,
+    Decision,
+    NewComment,
+)
 from service.moderation.errors import StorageUnavailableError
 from service.settings import Settings
 from service.storage import keys
@@ -199,6 +205,35 @@ class CommentStore:
                     continue
         raise StorageUnavailableError("comment kept changing; decision not written")
 
+    @translate_errors
+    def campaigns(self, site: str, campaign_ids: list[str]) -> list[Campaign | None]:
+        """Each campaign's size and latest call; None for one nobody has seen."""
+        fields = [f"{cid}:{part}" for cid in campaign_ids for part in "nd"]
+        values = self._redis.hmget(keys.campaigns(site), fields) if fields else []
+        found: list[Campaign | None] = []
+        for cid, size, decision in zip(campaign_ids, values[::2], values[1::2], strict=True):
+            if size is None and decision is None:
+                found.append(None)
+                continue
+            call = Decision(decision.decode()) if decision else None
+            found.append(Campaign(cid, int(size or 1), call))
+        return found
+
+    @translate_errors
+    def held_in_campaign(self, site: str, campaign_id: str) -> list[str]:
+        """The ids of a campaign's comments in the site's review queue, oldest first."""
+        held = [member.decode() for member in self._redis.zrange(keys.review_queue(site), 0, -1)]
+        with self._redis.pipeline(transaction=False) as pipe:
+            for comment_id in held:
+                pipe.hget(keys.comment(comment_id), "campaign")
+            found = pipe.execute()
+        return [cid for cid, of in zip(held, found, strict=True) if of == campaign_id.encode()]
+
+    @translate_errors
+    def mark_campaign(self, site: str, campaign_id: str, decision: Decision) -> None:
+        """Record a moderator's call on a whole campaign (spam: later copies are spam)."""
+        self._redis.hset(keys.campaigns(site), f"{campaign_id}:d", decision.value)
+
     def _expire_if_spam(self, pipe: redis.client.Pipeline, comment: Comment) -> None:
         # Spam is kept only for its retention period; a comment rescued from spam is kept.
         # The IP keeps its own, shorter clock either way.
@@ -219,6 +254,9 @@ def _write_decision(pipe: redis.client.Pipeline, before: Comment, after: Comment
         pipe.hincrby(history, after.decision.value, 1)
         if before.decision is not None:
             pipe.hincrby(history, before.decision.value, -1)
+    if after.campaign is not None and after.decision is not Decision.REJECT:
+        # The latest call on any copy is the campaign's: spam makes later copies spam.
+        pipe.hset(keys.campaigns(after.site), f"{after.campaign.id}:d", after.decision.value)
     pipe.hincrby(keys.site_counters(after.site), f"decided_{after.decision.value}", 1)
     pipe.xadd(
         keys.decisions_stream(),

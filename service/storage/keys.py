@@ -89,6 +89,17 @@ def first_copy(site: str, fingerprint: str, body_hash: str) -> str:
     return f"{PREFIX}:copy:{site}:{fingerprint}:{body_hash}"
 
 
+def campaign_bands(site: str, week: int) -> str:
+    """Hash of a site's MinHash band key -> the campaign it names, for one week's comments."""
+    return f"{PREFIX}:bands:{site}:{week}"
+
+
+def campaigns(site: str) -> str:
+    """Hash of a site's campaigns: `<id>:n` its size (from two copies), `<id>:d` the latest
+    moderator's call on any copy (approve or spam)."""
+    return f"{PREFIX}:campaigns:{site}"
+
+
 def site_counters(site: str) -> str:
     """Hash of per-site counters (comments scored per status)."""
     return f"{PREFIX}:counters:{site}"

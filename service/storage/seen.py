@@ -1,14 +1,17 @@
-"""What a site saw of a comment's author and IP before it: approvals, floods, copies."""
+"""What a site saw of a comment's author and IP before it: approvals, floods, copies, and
+the campaign of near-copies it joins."""
 
 from __future__ import annotations
 
 import hashlib
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import redis
 
-from service.moderation.comments import Decision
+from service.moderation.campaigns import BANDS
+from service.moderation.comments import Campaign, Decision
 from service.moderation.rules import DUPLICATE_WINDOW_S, Seen, SiteRules
 from service.storage import keys
 from service.storage.comment_hash import CommentText
@@ -21,14 +24,42 @@ _WINDOWS_KEPT = 10
 # Records a batch and reads what each comment's site saw before it, in one call (a command
 # per rule and comment costs the worker more than scoring). Times are strings made in
 # Python: Lua's numbers would print microseconds since the epoch in exponent form.
-# KEYS: fours per comment (author history, IP set, author set, copy key);
-# ARGV: the copy TTL, then eights per comment (id, time, window start, trim bound, set TTL,
-# flood on, duplicates on, has an IP). Returns fours (approved, from IP, from author, copy).
-_OBSERVE = """
-local copy_ttl, out = ARGV[1], {}
-for i = 0, #KEYS / 4 - 1 do
-  local history, ip_set, author_set, copy = unpack(KEYS, i*4+1, i*4+4)
-  local id, at, low, trim, ttl, flood, dup, has_ip = unpack(ARGV, i*8+2, i*8+9)
+# A comment joins the campaign its first band already names (this week's index, then last
+# week's), else founds one under its own id; its bands then name that campaign too. A comment
+# seen before (a redelivery) keeps the campaign it has and is not counted again.
+# KEYS: eights per comment (author history, IP set, author set, copy key, comment hash,
+# this and last week's band index, the site's campaigns);
+# ARGV: the copy TTL and the band index TTL, then 8 + BANDS per comment (id, time, window
+# start, trim bound, set TTL, flood on, duplicates on, has an IP, its BANDS band keys or "").
+# Returns sevens (approved, from IP, from author, copy, campaign id or "", size, decision).
+_OBSERVE = (
+    """
+local copy_ttl, bands_ttl, out = ARGV[1], ARGV[2], {}
+local function campaign(id, comment, this_week, last_week, campaigns, bands)
+  local known, site = unpack(redis.call('HMGET', comment, 'campaign', 'site'))
+  if not site then return '', 0, '' end
+  local found = known
+  if not found then
+    for b = 1, #bands do
+      found = redis.call('HGET', this_week, bands[b]) or redis.call('HGET', last_week, bands[b])
+      if found then break end
+    end
+    found = found or id
+    for b = 1, #bands do redis.call('HSETNX', this_week, bands[b], found) end
+    redis.call('EXPIRE', this_week, bands_ttl)
+    redis.call('HSET', comment, 'campaign', found)
+    if found ~= id and redis.call('HINCRBY', campaigns, found .. ':n', 1) == 1 then
+      redis.call('HINCRBY', campaigns, found .. ':n', 1)  -- its founder was the first
+    end
+  end
+  local size, decision = unpack(redis.call('HMGET', campaigns, found .. ':n', found .. ':d'))
+  return found, tonumber(size or 1), decision or ''
+end
+for i = 0, #KEYS / 8 - 1 do
+  local history, ip_set, author_set, copy, comment, this_week, last_week, campaigns =
+    unpack(KEYS, i*8+1, i*8+8)
+  local id, at, low, trim, ttl, flood, dup, has_ip = unpack(ARGV, i*STRIDE+3, i*STRIDE+10)
+  local bands = {unpack(ARGV, i*STRIDE+11, i*STRIDE+10+BANDS)}
   local function count(set)
     redis.call('ZADD', set, at, id)
     redis.call('EXPIRE', set, ttl)
@@ -47,14 +78,27 @@ for i = 0, #KEYS / 4 - 1 do
     if redis.call('GET', copy) ~= id then duplicate = 1 end
   end
   local approved = tonumber(redis.call('HGET', history, 'APPROVE') or 0)
-  out[#out+1], out[#out+2], out[#out+3], out[#out+4] = approved, from_ip, from_author, duplicate
+  local found, size, decision = '', 0, ''
+  if bands[1] ~= '' then
+    found, size, decision = campaign(id, comment, this_week, last_week, campaigns, bands)
+  end
+  for _, value in ipairs({approved, from_ip, from_author, duplicate, found, size, decision}) do
+    out[#out+1] = value
+  end
 end
 return out
-""".replace("APPROVE", Decision.APPROVE.value).replace("TRIM_ABOVE", "64")
+""".replace("APPROVE", Decision.APPROVE.value)
+    .replace("TRIM_ABOVE", "64")
+    .replace("STRIDE", str(8 + BANDS))
+    .replace("BANDS", str(BANDS))
+)
+#: A band index is written for one week and read in the next.
+_WEEK_S = 7 * 86_400
 
 
 class SeenStore:
-    """Records each comment where the flood and duplicate rules look, and reads what they see.
+    """Records each comment where the flood, duplicate and campaign rules look, and reads
+    what they see.
 
     Recording is by comment id, so scoring a comment twice (a redelivery) counts it once and
     never makes it a copy of itself.
@@ -65,30 +109,50 @@ class SeenStore:
         self._script = client.register_script(_OBSERVE)
 
     @translate_errors
-    def observe(self, comments: Sequence[tuple[CommentText, SiteRules]]) -> list[Seen]:
-        """Record these comments and return what each one's site saw before it."""
+    def observe(
+        self, comments: Sequence[tuple[CommentText, SiteRules, tuple[str, ...]]]
+    ) -> list[Seen]:
+        """Record these comments (each with its rules and `campaigns.band_keys`) and return
+        what each one's site saw before it."""
         if not comments:
             return []
         script_keys: list[str] = []
-        args = [str(DUPLICATE_WINDOW_S)]
-        for comment, rules in comments:
+        args = [str(DUPLICATE_WINDOW_S), str(2 * _WEEK_S + 86_400)]
+        for comment, rules, bands in comments:
             script_keys += _keys(comment, rules)
             args += _args(comment, rules)
+            args += bands or [""] * BANDS
         replies = run_script(self._redis, self._script, script_keys, args)
-        return [
-            Seen(int(replies[n]), int(replies[n + 1]), int(replies[n + 2]), bool(replies[n + 3]))
-            for n in range(0, len(replies), 4)
-        ]
+        return [_seen(replies[n : n + 7]) for n in range(0, len(replies), 7)]
+
+
+def _seen(reply: list[Any]) -> Seen:
+    approved, from_ip, from_author, duplicate, found, size, decision = reply
+    campaign = None
+    if found:
+        decided = Decision(decision.decode()) if decision else None
+        campaign = Campaign(found.decode(), int(size), decided)
+    return Seen(int(approved), int(from_ip), int(from_author), bool(duplicate), campaign)
 
 
 def _keys(comment: CommentText, rules: SiteRules) -> list[str]:
-    """The comment's four keys; one the rules leave unused is the history key again."""
+    """The comment's eight keys; one the rules leave unused is the history key again."""
     site, author, ip = comment.site, comment.author_key, comment.content.ip
+    week = int(comment.created_at // _WEEK_S)
     history = keys.author_history(site, author)
     author_set = keys.recent_from_author(site, author) if rules.flood_max else history
     ip_set = keys.recent_from_ip(site, ip) if rules.flood_max and ip else history
     copy = copy_key(site, author, comment.content.body) if rules.reject_duplicates else history
-    return [history, ip_set, author_set, copy]
+    return [
+        history,
+        ip_set,
+        author_set,
+        copy,
+        keys.comment(comment.id),
+        keys.campaign_bands(site, week),
+        keys.campaign_bands(site, week - 1),
+        keys.campaigns(site),
+    ]
 
 
 def _args(comment: CommentText, rules: SiteRules) -> list[str]:

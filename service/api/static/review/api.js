@@ -89,6 +89,12 @@ export async function decideMany(ids, decision) {
   return data.results;
 }
 
+/** Decide every held copy of a campaign; resolves to [{id, ok, status, error}]. */
+export async function decideCampaign(campaignId, decision) {
+  const path = `campaigns/${encodeURIComponent(campaignId)}/decision`;
+  return (await call("POST", path, { decision })).results;
+}
+
 /** Explain an error to a moderator, in a sentence. */
 export function describe(error) {
   if (!(error instanceof ApiError)) return `Unexpected error: ${error.message}`;

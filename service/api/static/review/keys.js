@@ -13,6 +13,7 @@ function plainKey(key, actions) {
   if (key === "j" || key === "k") actions.move(key === "j" ? 1 : -1);
   else if (key in DECISION_KEYS) actions.decide(DECISION_KEYS[key]);
   else if (key === "x") actions.toggleSelected();
+  else if (key === "c") actions.selectCampaign();
   else if (key === "o") actions.openAuthorUrl();
   else return false;
   return true;

@@ -21,9 +21,23 @@ export class CommentList {
     return this.entries.get(li?.dataset.id)?.item ?? null;
   }
 
+  /** Add a comment; a campaign's later copies go right after its copies already listed. */
   append(item, li) {
     this.entries.set(item.id, { item, li });
-    this.root.append(li);
+    const copies = this.copiesOf(li);
+    if (copies.length) {
+      li.classList.add("copy");
+      copies.at(-1).after(li);
+    } else {
+      this.root.append(li);
+    }
+  }
+
+  /** The listed comments of the same campaign as `li`, itself excluded. */
+  copiesOf(li) {
+    const campaign = li?.dataset.campaign;
+    if (!campaign) return [];
+    return this.elements.filter((other) => other !== li && other.dataset.campaign === campaign);
   }
 
   clear() {

@@ -112,6 +112,18 @@ function reasons(item) {
   return list;
 }
 
+/** A campaign's line: how many near-copies modq has seen, and one decision for them all. */
+function campaign(item) {
+  const size = item.campaign?.size ?? 1;
+  if (size < 2) return [];
+  const line = el("p", "campaign", `One of ${size} near-copies posted to this site. `);
+  const button = el("button", "decide-campaign", "Spam every held copy");
+  button.type = "button";
+  button.dataset.campaign = item.campaign.id;
+  line.append(button);
+  return [line];
+}
+
 function actions() {
   const bar = el("div", "actions");
   for (const { decision, label, key } of DECISIONS) {
@@ -130,6 +142,7 @@ export function renderItem(item) {
   const li = el("li", "item");
   li.tabIndex = -1;
   li.dataset.id = item.id;
+  if (item.campaign) li.dataset.campaign = item.campaign.id;
   const titleId = `item-${item.id}`;
   li.setAttribute("aria-labelledby", titleId);
   const article = el("article");
@@ -137,6 +150,7 @@ export function renderItem(item) {
   error.setAttribute("role", "alert");
   error.hidden = true;
   article.append(head(item, titleId), meta(item), written("p", "body", item.body), reasons(item));
+  article.append(...campaign(item));
   article.append(error, actions());
   li.append(article);
   return li;

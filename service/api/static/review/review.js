@@ -3,6 +3,7 @@
 import {
   ApiError,
   decide,
+  decideCampaign,
   decideMany,
   describe,
   fetchLearning,
@@ -199,9 +200,38 @@ async function decideSelected(decision) {
     announce("Nothing is selected: select comments with x or their checkboxes first.");
     return;
   }
+  const ids = chosen.map((li) => li.dataset.id);
+  await decideTogether(chosen, decision, () => decideMany(ids, decision));
+}
+
+/** Mark every held copy of the campaign `li` belongs to as spam, listed or not yet. */
+async function spamCampaign(li) {
+  if (!li || busy(li)) return;
+  const chosen = [li, ...list.copiesOf(li)].filter((copy) => !busy(copy));
+  await decideTogether(chosen, "spam", async () => {
+    const results = await decideCampaign(li.dataset.campaign, "spam");
+    // Copies on later pages were decided too: they will not be loaded.
+    return results.filter((result) => !result.ok || list.has(result.id));
+  });
+}
+
+function selectCampaign(li) {
+  const copies = list.copiesOf(li);
+  if (!li || !li.dataset.campaign) {
+    announce("This comment is in no campaign.");
+    return;
+  }
+  for (const copy of [li, ...copies]) list.setSelected(copy, true);
+  refreshCounts();
+  const n = copies.length + 1;
+  announce(`Selected the ${n} listed ${n === 1 ? "copy" : "copies"} of this campaign.`);
+}
+
+/** Decide `chosen` through `request` (resolving to [{id, ok, error}]), then show the outcome. */
+async function decideTogether(chosen, decision, request) {
   for (const li of chosen) setBusy(li, true);
   try {
-    const results = await decideMany(chosen.map((li) => li.dataset.id), decision);
+    const results = await request();
     const byId = new Map(results.map((result) => [result.id, result]));
     const done = chosen.filter((li) => byId.get(li.dataset.id)?.ok);
     for (const li of chosen.filter((li) => !done.includes(li))) {
@@ -238,6 +268,7 @@ function wireQueue(root) {
   root.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-decision]");
     if (button) decideOne(button.closest(".item"), button.dataset.decision);
+    if (event.target.closest("button[data-campaign]")) spamCampaign(event.target.closest(".item"));
   });
   root.addEventListener("change", (event) => {
     if (!event.target.matches("input.select")) return;
@@ -279,6 +310,7 @@ function wire() {
       refreshCounts();
     },
     openAuthorUrl: () => openAuthorUrl(list.current()),
+    selectCampaign: () => selectCampaign(list.current()),
   });
 }
 
