@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import zipfile
+from collections import Counter
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -16,6 +17,7 @@ from model.data import Example, describe_file, read_examples
 from model.evaluate import compute_metrics
 from model.fit import FOLDS, MAX_HAM_AUTO_REJECT, MAX_SPAM_AUTO_APPROVE, fit_model, groups_of
 from model.pipeline import DEFAULT_C
+from service.moderation.rules import dominant_script
 from service.scoring.document import to_document
 from service.scoring.model_file import (
     CLASSIFIER_STEP,
@@ -44,8 +46,21 @@ def train(data_paths: list[Path], out: Path) -> ModelCard:
         "thresholds": _threshold_notes(),
         "pipeline": _pipeline_notes(fitted.pipeline),
         "trusted_types": TRUSTED_TYPES,
+        "scripts": trained_scripts(examples),
     }
     return write_card(out, approve_below, reject_above, extra)
+
+
+#: A script is one the model was trained on when this share of its comments is written in it.
+SCRIPT_SHARE = 0.05
+
+
+def trained_scripts(examples: list[Example]) -> list[str]:
+    """The scripts that at least SCRIPT_SHARE of the training comments are written in: the
+    service trusts the model alone to reject only in these (docs/policy.md)."""
+    counts = Counter(dominant_script(e.item.body) for e in examples)
+    counts.pop("", None)
+    return sorted(s for s, n in counts.items() if n >= SCRIPT_SHARE * len(examples))
 
 
 def _read_all(data_paths: list[Path]) -> tuple[list[Example], list[dict[str, object]]]:

@@ -24,6 +24,7 @@ from service.storage.apikeys import CachedKeys, KeyStore
 from service.storage.comments import CommentStore, Retention
 from service.storage.connection import connect, redis_url
 from service.storage.durability import Guard
+from service.storage.calibration import CalibrationStore
 from service.storage.learned import LearnedStore
 from service.storage.privacy import PrivacyStore, load_pepper
 from service.storage.probe import Probe
@@ -78,6 +79,7 @@ def _services(settings: Settings, client: redis.Redis) -> Services:
         PrivacyStore(client),
         LearnedStore(client),
         RulesStore(client),
+        CalibrationStore(client),
         load_pepper(settings),
     )
     rate_limits = RateLimits(

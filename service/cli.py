@@ -224,7 +224,8 @@ def learned_forget(site: str) -> None:
 
 @main.group()
 def sites() -> None:
-    """Each site's rules: link limit, word lists, allowed scripts, time to post."""
+    """Each site's rules (link limit, word lists, allowed scripts, time to post, ...) and
+    thresholds."""
 
 
 SITE = click.option("--site", required=True, help="The site, e.g. news.example.")
@@ -268,6 +269,42 @@ def sites_set(site: str, **changes: Any) -> None:
             raise click.UsageError(json.dumps(exc.messages)) from None
         store.set_rules(site, rules)
     click.echo(json.dumps(rules.values(), indent=2, ensure_ascii=False))
+
+
+@sites.command("thresholds")
+@SITE
+@click.option("--approve-below", type=float, help="Publish below this P(spam).")
+@click.option("--reject-above", type=float, help="Reject as spam above this P(spam).")
+@click.option("--auto", is_flag=True, help="Let the site's decisions choose them again.")
+def sites_thresholds(
+    site: str, approve_below: float | None, reject_above: float | None, auto: bool
+) -> None:
+    """Show the site's thresholds and decisions per script; set an operator's own (both
+    values), or give them back to its decisions (--auto)."""
+    from service.moderation.policy import Thresholds
+    from service.storage.calibration import CalibrationStore
+
+    given = (approve_below, reject_above)
+    if auto and any(v is not None for v in given):
+        raise click.UsageError("--auto takes no thresholds")
+    if not auto and (approve_below is None) != (reject_above is None):
+        raise click.UsageError("give both --approve-below and --reject-above")
+    with _redis() as client:
+        store = CalibrationStore(client)
+        if auto:
+            store.set_thresholds(site, None)
+        elif approve_below is not None and reject_above is not None:
+            try:
+                store.set_thresholds(site, Thresholds(approve_below, reject_above))
+            except ValueError as exc:
+                raise click.UsageError(str(exc)) from None
+        calibration = store.calibration(site)
+    found = calibration.thresholds
+    shown = {
+        "thresholds": None if found is None else found.__dict__ | {"set_by": calibration.set_by},
+        "scripts": {k: {"spam": v[0], "ham": v[1]} for k, v in sorted(calibration.scripts.items())},
+    }
+    click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
 
 
 def _listed(name: str, value: Any) -> Any:

@@ -10,6 +10,8 @@ import redis
 
 from service.loop import Loop, Workbench, scoring_input
 from service.moderation.comments import Decision
+from service.moderation.policy import fitted
+from service.moderation.rules import dominant_script
 from service.settings import Settings
 from service.storage.comment_hash import CommentText
 from service.storage.streams import DecisionEntry, DecisionFeed
@@ -37,11 +39,9 @@ class Learner(Loop):
             return 0
         texts = self.bench.comments.texts([e.comment_id for e in entries])
         # An erased comment (or expired spam) is gone: its decision cannot teach.
-        taught = sum(
-            self._learn(entry, text)
-            for entry, text in zip(entries, texts, strict=True)
-            if text is not None
-        )
+        found = [(e, text) for e, text in zip(entries, texts, strict=True) if text is not None]
+        taught = sum(self._learn(entry, text) for entry, text in found)
+        self._calibrate(found)
         self.feed.ack([e.entry_id for e in entries])
         log.info("event=decisions.learned n=%d learned=%d", len(entries), taught)
         return len(entries)
@@ -62,6 +62,21 @@ class Learner(Loop):
             return 0
         site_models.add(comment.site, comment.id, changes)
         return 1
+
+    def _calibrate(self, decided: list[tuple[DecisionEntry, CommentText]]) -> None:
+        """Count each site's decisions per script and fit its thresholds to its latest."""
+        by_site: dict[str, list[tuple[float | None, bool, str]]] = {}
+        for entry, comment in decided:
+            if entry.decision in LABELS:
+                script = dominant_script(comment.content.body)
+                spam = bool(LABELS[entry.decision])
+                by_site.setdefault(comment.site, []).append((entry.score, spam, script))
+        store, default = self.bench.calibration, self.bench.model.thresholds
+        for site, decisions in by_site.items():
+            recent = store.record(site, decisions)
+            store.fit(
+                site, fitted(recent.decided, recent.ham_received, recent.spam_received, default)
+            )
 
     @classmethod
     def wire(cls, bench: Workbench, settings: Settings, client: redis.Redis, consumer: str) -> Self:

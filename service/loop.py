@@ -17,6 +17,7 @@ from service.moderation.errors import StorageUnavailableError
 from service.scoring.document import ScoringInput
 from service.scoring.watch import CHECK_EVERY_S, LoadedModel, ModelWatch, load_model
 from service.settings import Settings
+from service.storage.calibration import CalibrationStore
 from service.storage.comment_hash import CommentText
 from service.storage.comments import CommentStore, Retention
 from service.storage.connection import connect
@@ -37,12 +38,13 @@ BLOCKING_MARGIN_S = 2.0
 @dataclass
 class Workbench:
     """What a scoring worker and a learner work with: the stored comments, each site's
-    learned model, rules and what it saw of authors and IPs, and the shipped model, swapped
-    for a replaced file that passes its checks."""
+    learned model, rules, calibration and what it saw of authors and IPs, and the shipped
+    model, swapped for a replaced file that passes its checks."""
 
     comments: CommentStore
     site_models: LearnedStore
     rules: RulesStore
+    calibration: CalibrationStore
     seen: SeenStore
     model: LoadedModel
     watch: ModelWatch | None = None
@@ -54,7 +56,12 @@ class Workbench:
         """Load the model file (hash-checked) and open the stores."""
         comments = CommentStore(client, retention=Retention.of(settings))
         model, watch = load_model(settings), ModelWatch(settings, watch_every_s)
-        stores = LearnedStore(client), RulesStore(client), SeenStore(client)
+        stores = (
+            LearnedStore(client),
+            RulesStore(client),
+            CalibrationStore(client),
+            SeenStore(client),
+        )
         return cls(comments, *stores, model, watch)
 
     def refresh(self) -> None:

@@ -14,7 +14,8 @@ from service.loop import Loop, Workbench, scoring_input
 from service.moderation.campaigns import band_keys
 from service.moderation.comments import Verdict
 from service.moderation.errors import StorageUnavailableError
-from service.moderation.policy import judge
+from service.moderation.policy import caution, judge
+from service.moderation.rules import dominant_script
 from service.scoring.document import ScoringInput
 from service.scoring.scorer import Score
 from service.scoring.site_model import SiteModel
@@ -121,6 +122,7 @@ class Worker(Loop):
         of its author, IP and near-copies, the model's score (None: unscorable), in the
         policy's order."""
         rules = self.bench.rules.rules_of(c.site for c in comments)
+        calibration = self.bench.calibration.of(c.site for c in comments)
         bands = band_keys([c.content.body for c in comments])
         seen = self.bench.seen.observe(
             [(c, rules[c.site], b) for c, b in zip(comments, bands, strict=True)]
@@ -129,10 +131,16 @@ class Worker(Loop):
         model = self.bench.model
 
         def verdict(comment: CommentText, score: Score | None) -> Verdict:
-            site_rules = rules[comment.site]
+            site_rules, site = rules[comment.site], calibration[comment.site]
             hits = site_rules.check(comment.content, comment.created_at, seen_by_id[comment.id])
+            thresholds = site.thresholds or model.thresholds
+            if score is not None and score.probability > thresholds.reject_above:
+                script = dominant_script(comment.content.body)
+                confirmed = site.confirmed(script, script in model.scorer.card.scripts)
+                held = caution(score.probability, score.shipped, thresholds, confirmed)
+                hits += [held] if held is not None else []
             probability = None if score is None else score.probability
-            status = judge(probability, hits, model.thresholds)
+            status = judge(probability, hits, thresholds)
             because = score.reasons if score is not None else (UNSCORABLE_REASON,)
             reasons = tuple(dict.fromkeys([*(hit.reason for hit in hits), *because]))
             return Verdict(status, probability, reasons, model.version)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from service.moderation.access import KeyRecord
 from service.moderation.comments import Campaign, Comment, CommentStatus, Decision, NewComment
+from service.moderation.policy import Calibration
 from service.moderation.ports import Cursor
 from service.moderation.rules import SiteRules
 
@@ -133,6 +134,16 @@ class Keys:
 
     def find(self, key_id: str) -> KeyRecord | None:
         return self.records.get(key_id)
+
+
+class Calibrations:
+    """The CalibrationRepository in a dict: nothing established until told."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, Calibration] = {}
+
+    def calibration(self, site: str) -> Calibration:
+        return self.stored.get(site, Calibration())
 
 
 class Rules:

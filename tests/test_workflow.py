@@ -48,7 +48,8 @@ def world() -> World:
     comments = fakes.Comments(clock)
     privacy, keys, learning = fakes.Privacy(comments), fakes.Keys(), fakes.Learning()
     rules = fakes.Rules()
-    moderation = Moderation(comments, keys, privacy, learning, rules, PEPPER, clock)
+    calibrations = fakes.Calibrations()
+    moderation = Moderation(comments, keys, privacy, learning, rules, calibrations, PEPPER, clock)
     return World(moderation, comments, privacy, keys, learning, rules, clock)
 
 

@@ -16,6 +16,7 @@ decisions, acting at modq's thresholds.
 from __future__ import annotations
 
 import math
+from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +31,10 @@ from sklearn.metrics import matthews_corrcoef
 from bench.quality import protocols, systems
 from bench.quality.table import number, pct, render
 from model.data import Example, read_examples
-from service.moderation.comments import Author, CommentStatus, NewComment
-from service.moderation.policy import Thresholds, judge
-from service.moderation.rules import SiteRules
+from service.moderation.campaigns import band_keys
+from service.moderation.comments import Author, Campaign, CommentStatus, Decision, NewComment
+from service.moderation.policy import Confirmed, Thresholds, caution, fitted, judge
+from service.moderation.rules import Seen, SiteRules, dominant_script
 from service.scoring.scorer import Scorer
 from service.scoring.site_model import SiteModel
 
@@ -41,36 +43,102 @@ BATCH = 50
 WINDOWS = (("after 200 decisions", 200), ("after 1,000 decisions", 1000))
 FIRST_COMMENTS = 200
 BASELINE_PASSES = 10
+#: The comments a site's own thresholds are fitted on.
+RECENT_COMMENTS = 2000
 
 
 class Site(Protocol):
-    """One site as a system judges it: verdicts for a batch, and decisions to learn."""
+    """One site as a system judges it: verdicts for a batch, and decisions to learn (each
+    with the P(spam) its comment had at its verdict)."""
 
     def judge(self, examples: Sequence[Example]) -> tuple[list[float], list[CommentStatus]]: ...
 
-    def learn(self, examples: Sequence[Example]) -> None: ...
+    def learn(self, decided: Sequence[tuple[Example, float]]) -> None: ...
 
 
 class ModqSite:
     """modq's scorer with the site's learned model, judged by the service's policy with a
-    new site's default rules (those a comment alone can trip: links, words, scripts)."""
+    new site's default rules (those a comment alone can trip: links, words, scripts), its
+    campaigns, and its own thresholds once its decisions fit them."""
 
     def __init__(self, scorer: Scorer) -> None:
         self._scorer = scorer
         self._model = SiteModel()
         card = scorer.card
-        self._thresholds = Thresholds(card.approve_below, card.reject_above)
+        self._default = Thresholds(card.approve_below, card.reject_above)
+        self._thresholds = self._default
         self._rules = SiteRules()
+        self._campaigns = Campaigns()
+        self._scripts: Counter[tuple[str, int]] = Counter()
+        # The site's recent comments: P(spam), verdict, the decision on it if one was made.
+        self._recent: deque[list[object]] = deque(maxlen=RECENT_COMMENTS)
+        self._last: dict[int, list[object]] = {}
 
     def judge(self, examples: Sequence[Example]) -> tuple[list[float], list[CommentStatus]]:
         scores = self._scorer.score([e.item for e in examples], [self._model] * len(examples))
         p = [s.probability for s in scores]
-        hits = [self._rules.check(_comment(e), 0.0) for e in examples]
-        return p, [judge(x, h, self._thresholds) for x, h in zip(p, hits, strict=True)]
+        campaigns = self._campaigns.join(examples)
+        hits = [
+            self._rules.check(_comment(e), 0.0, Seen(campaign=c))
+            for e, c in zip(examples, campaigns, strict=True)
+        ]
+        for e, score, found in zip(examples, scores, hits, strict=True):
+            script = dominant_script(e.item.body)
+            spam, ham = self._scripts[script, 1], self._scripts[script, 0]
+            confirmed = Confirmed(script, spam, ham, script in self._scorer.card.scripts)
+            held = caution(score.probability, score.shipped, self._thresholds, confirmed)
+            if held is not None:
+                found.append(held)
+        statuses = [judge(x, h, self._thresholds) for x, h in zip(p, hits, strict=True)]
+        self._last = {}
+        for example, x, status in zip(examples, p, statuses, strict=True):
+            self._last[id(example)] = entry = [x, status, None]
+            self._recent.append(entry)
+        return p, statuses
 
-    def learn(self, examples: Sequence[Example]) -> None:
-        for example in examples:
+    def learn(self, decided: Sequence[tuple[Example, float]]) -> None:
+        for example, _ in decided:
             self._scorer.learn(example.item, self._model, example.label)
+            self._campaigns.decide(example)
+            self._last[id(example)][2] = bool(example.label)
+            self._scripts[dominant_script(example.item.body), example.label] += 1
+        labelled = [(float(x), bool(d)) for x, _, d in self._recent if d is not None]  # type: ignore[arg-type]
+        undecided = [status for _, status, d in self._recent if d is None]
+        ham = sum(not spam for _, spam in labelled) + undecided.count(CommentStatus.APPROVED)
+        spam = sum(spam for _, spam in labelled) + undecided.count(CommentStatus.SPAM)
+        self._thresholds = fitted(labelled, ham, spam, self._default) or self._default
+
+
+class Campaigns:
+    """A site's campaigns as the service keeps them: band key -> campaign, its latest call."""
+
+    def __init__(self) -> None:
+        self._named: dict[str, int] = {}
+        self._of: dict[int, int] = {}  # id(example) -> its campaign
+        self._sizes: Counter[int] = Counter()
+        self._calls: dict[int, Decision] = {}
+
+    def join(self, examples: Sequence[Example]) -> list[Campaign | None]:
+        found: list[Campaign | None] = []
+        for example, bands in zip(
+            examples, band_keys([e.item.body for e in examples]), strict=True
+        ):
+            if not bands:
+                found.append(None)
+                continue
+            campaign = next((self._named[b] for b in bands if b in self._named), id(example))
+            for band in bands:
+                self._named.setdefault(band, campaign)
+            self._of[id(example)] = campaign
+            self._sizes[campaign] += 1
+            found.append(Campaign(str(campaign), self._sizes[campaign], self._calls.get(campaign)))
+        return found
+
+    def decide(self, example: Example) -> None:
+        if id(example) in self._of:
+            self._calls[self._of[id(example)]] = (
+                Decision.SPAM if example.label else Decision.APPROVE
+            )
 
 
 class BaselineSite:
@@ -89,8 +157,9 @@ class BaselineSite:
         p = self._model.predict_proba(self._features(examples))[:, 1].tolist()
         return p, [self._thresholds.status_for(x) for x in p]
 
-    def learn(self, examples: Sequence[Example]) -> None:
-        if examples:
+    def learn(self, decided: Sequence[tuple[Example, float]]) -> None:
+        if decided:
+            examples = [e for e, _ in decided]
             self._model.partial_fit(self._features(examples), [e.label for e in examples])
 
     def _features(self, examples: Sequence[Example]) -> object:
@@ -129,7 +198,9 @@ def replay(site: Site, examples: Sequence[Example]) -> Judged:
         judged.p += p
         judged.statuses += statuses
         judged.decided_before += [decisions] * len(batch)
-        decided = [e for e, status in zip(batch, statuses, strict=True) if _decided(e, status)]
+        decided = [
+            (e, x) for e, x, status in zip(batch, p, statuses, strict=True) if _decided(e, status)
+        ]
         site.learn(decided)
         decisions += len(decided)
     return judged
@@ -187,7 +258,7 @@ def streams(data_dir: Path, shipped: Scorer) -> Iterator[Stream]:
     for split in protocols.t2(data_dir):
         train = [*split.train, *sms]
         examples = sorted(split.test, key=lambda e: e.date)
-        scorer = systems.as_scorer(systems.trained(train), split.name)
+        scorer = systems.as_scorer(systems.trained(train), split.name, train)
         yield Stream(f"{split.name} by date", examples, scorer, train)
     shippable = [*read_examples(data_dir / protocols.TUBESPAM), *sms]
     for zero in protocols.zero_shot(data_dir):

@@ -14,6 +14,7 @@ from sklearn.svm import LinearSVC
 from bench.quality import bogofilter
 from model.data import Example
 from model.fit import Fitted, fit_model, groups_of
+from model.train import trained_scripts
 from service.scoring.document import to_document
 from service.scoring.model_file import ModelCard
 from service.scoring.scorer import Scorer
@@ -43,11 +44,12 @@ def trained(train: Sequence[Example]) -> Fitted:
     return fit_model(docs, labels, np.array([e.source for e in train]), groups_of(train))
 
 
-def as_scorer(fitted: Fitted, version: str) -> Scorer:
-    """The service's scorer over a model fitted here, as if loaded from its file."""
-    return Scorer(
-        fitted.pipeline, ModelCard("", version, fitted.approve_below, fitted.reject_above)
-    )
+def as_scorer(fitted: Fitted, version: str, train: Sequence[Example] = ()) -> Scorer:
+    """The service's scorer over a model fitted here (on `train`), as if loaded from its
+    file, its card listing the scripts it was trained on."""
+    raw = {"scripts": trained_scripts(list(train))}
+    card = ModelCard("", version, fitted.approve_below, fitted.reject_above, raw)
+    return Scorer(fitted.pipeline, card)
 
 
 def shipped(scorer: Scorer, test: Sequence[Example], batch: int = 256) -> Scored:

@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from service.api.schemas import ReviewItem, Text, pattern
 from service.moderation.comments import Decision
+from service.moderation.policy import Calibration
 from service.moderation.ports import Cursor
 from service.moderation.rules import MAX_WORD_LENGTH, MAX_WORDS, SiteRules
 
@@ -41,6 +42,28 @@ class LearnedOut(Schema):
     features = fields.Integer(
         metadata={"description": "words, word pairs and character grams given a weight"}
     )
+    thresholds = fields.Function(
+        lambda learned: _thresholds(learned.calibration),
+        metadata={"description": "the site's own thresholds; null: the model's (docs/policy.md)"},
+    )
+    scripts = fields.Function(
+        lambda learned: {
+            script: {"spam": spam, "ham": ham}
+            for script, (spam, ham) in sorted(learned.calibration.scripts.items())
+        },
+        metadata={"description": "approve and spam decisions per script of the comments"},
+    )
+
+
+def _thresholds(calibration: Calibration) -> dict[str, Any] | None:
+    found = calibration.thresholds
+    if found is None:
+        return None
+    return {
+        "approve_below": found.approve_below,
+        "reject_above": found.reject_above,
+        "set_by": calibration.set_by,
+    }
 
 
 def _words(description: str) -> fields.List[str]:

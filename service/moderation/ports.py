@@ -8,6 +8,7 @@ from typing import Protocol
 
 from service.moderation.access import KeyRecord
 from service.moderation.comments import Campaign, Comment, Decision, NewComment
+from service.moderation.policy import Calibration
 from service.moderation.rules import SiteRules
 
 Cursor = tuple[int, str]
@@ -53,6 +54,12 @@ class LearningRepository(Protocol):
     """What each site's moderators' decisions have taught its model."""
 
     def summary_of(self, site: str) -> tuple[int, int]: ...
+
+
+class CalibrationRepository(Protocol):
+    """What each site's decisions established: its thresholds, its decisions per script."""
+
+    def calibration(self, site: str) -> Calibration: ...
 
 
 class RulesRepository(Protocol):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
 
-from service.moderation.comments import Campaign, FormEvidence, NewComment
+from service.moderation.comments import Campaign, Decision, FormEvidence, NewComment
 from service.moderation.text import URL, fold_for_links, normalize
 
 #: WordPress's `comment_max_links` default: hold a comment with this many links or more.
@@ -34,11 +34,13 @@ MAX_WORDS, MAX_WORD_LENGTH = 1000, 200
 
 
 class Effect(enum.Enum):
-    """What a rule does when it fires: sure spam, reject, hold for a moderator, or trust."""
+    """What a rule does when it fires: sure spam, reject, hold for a moderator (`CAUTION`
+    holds even what the model calls spam), or trust."""
 
     SPAM = "spam"
     REJECT = "reject"
     HOLD = "hold"
+    CAUTION = "caution"
     TRUST = "trust"
 
 
@@ -101,6 +103,8 @@ class SiteRules:
         hits = self._spam(comment, comment.form)
         if seen.campaign is not None and seen.campaign.spam:
             hits.append(Hit(Effect.SPAM, f"copy of a campaign marked spam ({seen.campaign.size})"))
+        if seen.campaign is not None and seen.campaign.decision is Decision.APPROVE:
+            hits.append(Hit(Effect.CAUTION, "a copy of it was approved"))
         if self.reject_duplicates and seen.duplicate:
             hits.append(Hit(Effect.REJECT, "duplicate of an earlier comment"))
         hits += self._hold(comment, posted_at, comment.form)

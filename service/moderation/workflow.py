@@ -18,6 +18,7 @@ from service.moderation.errors import (
     PermissionDeniedError,
 )
 from service.moderation.ports import (
+    CalibrationRepository,
     Clock,
     CommentRepository,
     Cursor,
@@ -26,6 +27,7 @@ from service.moderation.ports import (
     PrivacyRepository,
     RulesRepository,
 )
+from service.moderation.policy import Calibration
 from service.moderation.privacy import author_key
 from service.moderation.rules import SiteRules
 
@@ -45,6 +47,7 @@ class Learned:
 
     steps: int  # decisions learned, and changed decisions taken back
     features: int  # words, word pairs and character grams given a weight
+    calibration: Calibration = Calibration()  # the site's own thresholds, decisions per script
 
 
 class Moderation:
@@ -57,6 +60,7 @@ class Moderation:
         privacy: PrivacyRepository,
         learning: LearningRepository,
         rules: RulesRepository,
+        calibration: CalibrationRepository,
         pepper: bytes,
         clock: Clock = time.time,
     ) -> None:
@@ -65,6 +69,7 @@ class Moderation:
         self._privacy = privacy
         self._learning = learning
         self._rules = rules
+        self._calibration = calibration
         self._pepper = pepper
         self._clock = clock
 
@@ -147,7 +152,8 @@ class Moderation:
     def learned(self, caller: Principal) -> Learned:
         """How far the caller's site's decisions have taught its model."""
         _require(caller, KeyKind.MODERATOR)
-        return Learned(*self._learning.summary_of(caller.site))
+        steps, features = self._learning.summary_of(caller.site)
+        return Learned(steps, features, self._calibration.calibration(caller.site))
 
     def rules(self, caller: Principal) -> SiteRules:
         """The caller's site's rules."""

@@ -46,6 +46,11 @@ class ModelCard:
     reject_above: float
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
+    @property
+    def scripts(self) -> tuple[str, ...]:
+        """The scripts of the comments it was trained on ("latin", ...), as the card lists."""
+        return tuple(self.raw.get("scripts", ()))
+
 
 def card_path(model_path: Path) -> Path:
     """Return the card's path for a model file: modq-model.skops -> modq-model.card.json."""

@@ -35,10 +35,12 @@ SMALL_BATCH = 16
 
 @dataclass(frozen=True)
 class Score:
-    """Calibrated P(spam) and the main human-readable reasons behind it."""
+    """Calibrated P(spam) and the main human-readable reasons behind it; `shipped` is the
+    shipped model's own P(spam), before what the site taught it."""
 
     probability: float
     reasons: tuple[str, ...]
+    shipped: float
 
 
 class Scorer:
@@ -107,17 +109,18 @@ class Scorer:
         scores = []
         for n, (margin, row, doc) in enumerate(zip(margins, rows, docs, strict=True)):
             site = site_models[n] if site_models else None
-            found = None
+            found, shipped = None, margin
             if site is not None and site.weights:
                 found = site_model.features(doc, self._tokenize, row.chars)
                 margin += site.margin(found)
             p = _sigmoid(margin)
+            alone = p if margin == shipped else _sigmoid(shipped)
             # Comments published unseen need no reasons; skipping them keeps the hot path short.
             if p < self.card.approve_below:
-                scores.append(Score(p, ()))
+                scores.append(Score(p, (), alone))
                 continue
             taught = list(site.terms(found)) if site is not None and found is not None else []
-            scores.append(Score(p, self._reasons(row, doc, taught)))
+            scores.append(Score(p, self._reasons(row, doc, taught), alone))
         return scores
 
     def learn(

@@ -100,6 +100,23 @@ def campaigns(site: str) -> str:
     return f"{PREFIX}:campaigns:{site}"
 
 
+def site_thresholds(site: str) -> str:
+    """Hash of a site's own thresholds (approve_below, reject_above, set_by); absent: the
+    model's."""
+    return f"{PREFIX}:thresholds:{site}"
+
+
+def site_scripts(site: str) -> str:
+    """Hash of a site's decisions per script: `<script>:spam`, `<script>:approve`."""
+    return f"{PREFIX}:scripts:{site}"
+
+
+def recent_decisions(site: str) -> str:
+    """List of a site's latest decisions, newest first: `P(spam) spam? approved spam`, the
+    last two the site's scored counters when it was made (for what it received since)."""
+    return f"{PREFIX}:recentdecisions:{site}"
+
+
 def site_counters(site: str) -> str:
     """Hash of per-site counters (comments scored per status)."""
     return f"{PREFIX}:counters:{site}"

@@ -161,6 +161,7 @@ class DecisionEntry:
     comment_id: str
     site: str
     decision: str
+    score: float | None = None  # P(spam) at the comment's verdict (None: never scored)
 
 
 class DecisionFeed(GroupConsumer):
@@ -194,6 +195,7 @@ def _decision(entry_id: bytes, fields: dict[bytes, bytes]) -> DecisionEntry:
         fields[b"id"].decode(),
         fields[b"site"].decode(),
         fields[b"decision"].decode(),
+        float(fields[b"score"]) if fields.get(b"score") else None,
     )
 
 

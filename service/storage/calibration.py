@@ -1,0 +1,133 @@
+"""Each site's calibration in Redis: decisions per script, its latest decisions, and its own
+thresholds; and a worker's copy of it, re-read every few seconds."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import redis
+
+from service.moderation.comments import Decision
+from service.moderation.policy import Calibration, Thresholds
+from service.storage import keys
+from service.storage.connection import translate_errors
+
+#: How many of a site's latest decisions its thresholds are fitted on.
+RECENT_DECISIONS = 500
+#: How long a worker uses a site's calibration before it reads it again.
+REFRESH_S = 2.0
+#: Who set a site's thresholds.
+BY_DECISIONS, BY_OPERATOR = "decisions", "operator"
+_RECEIVED = ("scored_approved", "scored_spam")
+
+
+@dataclass(frozen=True)
+class Recent:
+    """A site's latest decisions (P(spam) at the verdict, spam or not) and how many ham and
+    spam it received while they were made (decided, or published or rejected unchallenged)."""
+
+    decided: list[tuple[float, bool]]
+    ham_received: int
+    spam_received: int
+
+
+class CalibrationStore:
+    """Records what sites' decisions establish; remembers those in use for `refresh_s`."""
+
+    def __init__(self, client: redis.Redis, refresh_s: float = REFRESH_S) -> None:
+        self._redis = client
+        self._refresh_s = refresh_s
+        self._cache: dict[str, tuple[float, Calibration]] = {}
+
+    @translate_errors
+    def calibration(self, site: str) -> Calibration:
+        """The site's calibration as stored now."""
+        return self._read([site])[site]
+
+    @translate_errors
+    def of(self, sites: Iterable[str]) -> dict[str, Calibration]:
+        """Each site's calibration, from memory when read less than `refresh_s` ago."""
+        now = time.monotonic()
+        wanted = set(sites)
+        due = [s for s in wanted if now - self._cache.get(s, (-1e9,))[0] >= self._refresh_s]
+        for site, calibration in self._read(due).items():
+            self._cache[site] = (now, calibration)
+        return {site: self._cache[site][1] for site in wanted}
+
+    @translate_errors
+    def record(self, site: str, decided: Sequence[tuple[float | None, bool, str]]) -> Recent:
+        """Add decisions (P(spam) at the verdict or None, spam or not, the comment's script);
+        return the site's latest ones with what it received meanwhile."""
+        received = self._redis.hmget(keys.site_counters(site), _RECEIVED)
+        now = [int(n or 0) for n in received]
+        with self._redis.pipeline(transaction=True) as pipe:
+            for score, spam, script in decided:
+                decision = Decision.SPAM if spam else Decision.APPROVE
+                pipe.hincrby(keys.site_scripts(site), f"{script}:{decision.value}", 1)
+                if score is not None:
+                    entry = f"{score!r} {int(spam)} {now[0]} {now[1]}"
+                    pipe.lpush(keys.recent_decisions(site), entry)
+            pipe.ltrim(keys.recent_decisions(site), 0, RECENT_DECISIONS - 1)
+            pipe.lrange(keys.recent_decisions(site), 0, -1)
+            entries = [raw.decode().split() for raw in pipe.execute()[-1]]
+        recent = [(float(score), spam == "1") for score, spam, _, _ in entries]
+        ham = sum(not spam for _, spam in recent)
+        if not entries:
+            return Recent([], 0, 0)
+        # Published and rejected since the oldest of them, plus those decided.
+        oldest = entries[-1]
+        ham_received = now[0] - int(oldest[2]) + ham
+        spam_received = now[1] - int(oldest[3]) + len(recent) - ham
+        return Recent(recent, ham_received, spam_received)
+
+    @translate_errors
+    def fit(self, site: str, thresholds: Thresholds | None) -> None:
+        """Store thresholds the site's decisions chose, unless an operator set its own."""
+        if self._redis.hget(keys.site_thresholds(site), "set_by") == BY_OPERATOR.encode():
+            return
+        self._write(site, thresholds, BY_DECISIONS)
+
+    @translate_errors
+    def set_thresholds(self, site: str, thresholds: Thresholds | None) -> None:
+        """An operator's thresholds for the site; None: back to those its decisions choose."""
+        self._write(site, thresholds, BY_OPERATOR)
+
+    def _write(self, site: str, thresholds: Thresholds | None, set_by: str) -> None:
+        key = keys.site_thresholds(site)
+        if thresholds is None:
+            self._redis.delete(key)
+        else:
+            values = {
+                "approve_below": repr(thresholds.approve_below),
+                "reject_above": repr(thresholds.reject_above),
+                "set_by": set_by,
+            }
+            self._redis.hset(key, mapping=values)
+        self._cache.pop(site, None)
+
+    def _read(self, sites: list[str]) -> dict[str, Calibration]:
+        if not sites:
+            return {}
+        with self._redis.pipeline(transaction=False) as pipe:
+            for site in sites:
+                pipe.hgetall(keys.site_thresholds(site))
+                pipe.hgetall(keys.site_scripts(site))
+            replies = pipe.execute()
+        return {
+            site: _calibration(thresholds, scripts)
+            for site, thresholds, scripts in zip(sites, replies[::2], replies[1::2], strict=True)
+        }
+
+
+def _calibration(raw: dict[bytes, bytes], scripts: dict[bytes, bytes]) -> Calibration:
+    counts: dict[str, list[int]] = {}
+    for field, value in scripts.items():
+        script, decision = field.decode().rsplit(":", 1)
+        counts.setdefault(script, [0, 0])[decision != Decision.SPAM.value] += int(value)
+    by_script = {script: (spam, ham) for script, (spam, ham) in counts.items()}
+    if not raw:
+        return Calibration(scripts=by_script)
+    thresholds = Thresholds(float(raw[b"approve_below"]), float(raw[b"reject_above"]))
+    return Calibration(thresholds, raw[b"set_by"].decode(), by_script)
