@@ -21,10 +21,10 @@ from service.moderation.workflow import Moderation
 from service.scoring.model_file import ModelIntegrityError, verify_model_file
 from service.settings import Settings
 from service.storage.apikeys import CachedKeys, KeyStore
+from service.storage.calibration import CalibrationStore
 from service.storage.comments import CommentStore, Retention
 from service.storage.connection import connect, redis_url
 from service.storage.durability import Guard
-from service.storage.calibration import CalibrationStore
 from service.storage.learned import LearnedStore
 from service.storage.privacy import PrivacyStore, load_pepper
 from service.storage.probe import Probe

@@ -73,10 +73,7 @@ class Learner(Loop):
                 by_site.setdefault(comment.site, []).append((entry.score, spam, script))
         store, default = self.bench.calibration, self.bench.model.thresholds
         for site, decisions in by_site.items():
-            recent = store.record(site, decisions)
-            store.fit(
-                site, fitted(recent.decided, recent.ham_received, recent.spam_received, default)
-            )
+            store.fit(site, fitted(store.record(site, decisions), default))
 
     @classmethod
     def wire(cls, bench: Workbench, settings: Settings, client: redis.Redis, consumer: str) -> Self:

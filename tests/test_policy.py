@@ -9,6 +9,7 @@ from service.moderation.policy import (
     REJECT_RANGE,
     UNSCORABLE,
     Confirmed,
+    Recent,
     Thresholds,
     caution,
     fitted,
@@ -111,8 +112,10 @@ def _decided(ham: list[float], spam: list[float]) -> list[tuple[float, bool]]:
 def test_no_site_thresholds_before_enough_decisions_of_each_kind() -> None:
     few_spam = _decided([0.3] * 500, [0.9] * (MIN_EACH - 1))
 
-    assert fitted(few_spam, 5000, 500, DEFAULT) is None
-    assert fitted(_decided([0.3] * MIN_EACH, [0.9] * MIN_EACH), 100, 100, DEFAULT) is not None
+    assert fitted(Recent(few_spam, 5000, 500), DEFAULT) is None
+    assert (
+        fitted(Recent(_decided([0.3] * MIN_EACH, [0.9] * MIN_EACH), 100, 100), DEFAULT) is not None
+    )
 
 
 @pytest.mark.parametrize("high_ham, reject_above", [(40, 0.59), (41, 0.95)])
@@ -123,22 +126,24 @@ def test_thresholds_reject_above_the_ham_and_approve_below_the_spam_within_the_b
     ham = [0.01 * (n % 60) for n in range(1000 - high_ham)] + [0.95] * high_ham
     spam = [0.02] * 3 + [0.4 + 0.0005 * n for n in range(997)]  # 3 % of 1,000 received is 30
 
-    chosen = fitted(_decided(ham, spam), 10_000, 1000, DEFAULT)
+    chosen = fitted(Recent(_decided(ham, spam), 10_000, 1000), DEFAULT)
 
     assert chosen == Thresholds(approve_below=0.4 + 0.0005 * 27, reject_above=reject_above)
 
 
 def test_a_few_decisions_move_thresholds_only_towards_holding() -> None:
     # 50 ham cannot show that 0.4 % are rejected: reject_above may rise, never fall.
-    low = fitted(_decided([0.2] * 50, [0.9] * 50), 50, 50, DEFAULT)
-    high = fitted(_decided([0.2] * 49 + [0.97], [0.9] * 50), 50, 50, DEFAULT)
+    low = fitted(Recent(_decided([0.2] * 50, [0.9] * 50), 50, 50), DEFAULT)
+    high = fitted(Recent(_decided([0.2] * 49 + [0.97], [0.9] * 50), 50, 50), DEFAULT)
 
     assert low is not None and low.reject_above == DEFAULT.reject_above
     assert high is not None and high.reject_above == 0.97
 
 
 def test_site_thresholds_stay_in_their_ranges() -> None:
-    chosen = fitted(_decided([0.999] * 500 + [0.0] * 500, [0.0] * 2000), 1000, 2000, DEFAULT)
+    chosen = fitted(
+        Recent(_decided([0.999] * 500 + [0.0] * 500, [0.0] * 2000), 1000, 2000), DEFAULT
+    )
 
     assert chosen == Thresholds(APPROVE_RANGE[0], REJECT_RANGE[1])
 
@@ -177,3 +182,13 @@ def test_caution_never_holds_back_a_sure_rule() -> None:
     assert judge(0.97, [held, SPAM_HIT], DEFAULT) is CommentStatus.SPAM
     assert judge(0.5, [held], DEFAULT) is CommentStatus.PENDING_REVIEW
     assert judge(0.01, [held], DEFAULT) is CommentStatus.APPROVED
+
+
+def test_received_counts_those_decided_and_those_published_or_rejected_meanwhile() -> None:
+    # Newest first, each with the counts of published and rejected comments when made.
+    entries = [(0.9, True, 130, 70), (0.4, False, 120, 60), (0.6, False, 100, 50)]
+
+    recent = Recent.since(entries, (150, 80))
+
+    assert recent == Recent([(0.9, True), (0.4, False), (0.6, False)], 50 + 2, 30 + 1)
+    assert Recent.since([], (150, 80)) == Recent([], 0, 0)

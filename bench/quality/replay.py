@@ -33,18 +33,17 @@ from bench.quality.table import number, pct, render
 from model.data import Example, read_examples
 from service.moderation.campaigns import band_keys
 from service.moderation.comments import Author, Campaign, CommentStatus, Decision, NewComment
-from service.moderation.policy import Confirmed, Thresholds, caution, fitted, judge
+from service.moderation.policy import Confirmed, Recent, Thresholds, caution, fitted, judge
 from service.moderation.rules import Seen, SiteRules, dominant_script
 from service.scoring.scorer import Scorer
 from service.scoring.site_model import SiteModel
+from service.storage.calibration import RECENT_DECISIONS
 
 BATCH = 50
 #: Each window but the first: every comment judged once this many decisions were learned.
 WINDOWS = (("after 200 decisions", 200), ("after 1,000 decisions", 1000))
 FIRST_COMMENTS = 200
 BASELINE_PASSES = 10
-#: The comments a site's own thresholds are fitted on.
-RECENT_COMMENTS = 2000
 
 
 class Site(Protocol):
@@ -70,9 +69,10 @@ class ModqSite:
         self._rules = SiteRules()
         self._campaigns = Campaigns()
         self._scripts: Counter[tuple[str, int]] = Counter()
-        # The site's recent comments: P(spam), verdict, the decision on it if one was made.
-        self._recent: deque[list[object]] = deque(maxlen=RECENT_COMMENTS)
-        self._last: dict[int, list[object]] = {}
+        # As the service keeps them: the latest decisions, with the counts of comments
+        # published and rejected when each was made.
+        self._recent: deque[tuple[float, bool, int, int]] = deque(maxlen=RECENT_DECISIONS)
+        self._scored: Counter[CommentStatus] = Counter()
 
     def judge(self, examples: Sequence[Example]) -> tuple[list[float], list[CommentStatus]]:
         scores = self._scorer.score([e.item for e in examples], [self._model] * len(examples))
@@ -90,23 +90,18 @@ class ModqSite:
             if held is not None:
                 found.append(held)
         statuses = [judge(x, h, self._thresholds) for x, h in zip(p, hits, strict=True)]
-        self._last = {}
-        for example, x, status in zip(examples, p, statuses, strict=True):
-            self._last[id(example)] = entry = [x, status, None]
-            self._recent.append(entry)
+        self._scored.update(statuses)
         return p, statuses
 
     def learn(self, decided: Sequence[tuple[Example, float]]) -> None:
-        for example, _ in decided:
+        counts = self._scored[CommentStatus.APPROVED], self._scored[CommentStatus.SPAM]
+        for example, p in decided:
             self._scorer.learn(example.item, self._model, example.label)
             self._campaigns.decide(example)
-            self._last[id(example)][2] = bool(example.label)
             self._scripts[dominant_script(example.item.body), example.label] += 1
-        labelled = [(float(x), bool(d)) for x, _, d in self._recent if d is not None]  # type: ignore[arg-type]
-        undecided = [status for _, status, d in self._recent if d is None]
-        ham = sum(not spam for _, spam in labelled) + undecided.count(CommentStatus.APPROVED)
-        spam = sum(spam for _, spam in labelled) + undecided.count(CommentStatus.SPAM)
-        self._thresholds = fitted(labelled, ham, spam, self._default) or self._default
+            self._recent.appendleft((p, bool(example.label), *counts))
+        recent = Recent.since(list(self._recent), counts)
+        self._thresholds = fitted(recent, self._default) or self._default
 
 
 class Campaigns:

@@ -53,16 +53,34 @@ HAM_REJECTED, SPAM_APPROVED = 0.004, 0.03
 REJECT_RANGE, APPROVE_RANGE = (0.5, 0.995), (0.005, 0.5)
 
 
-def fitted(
-    decided: Sequence[tuple[float, bool]],
-    ham_received: int,
-    spam_received: int,
-    default: Thresholds,
-) -> Thresholds | None:
+@dataclass(frozen=True)
+class Recent:
+    """A site's latest decisions (P(spam) at the verdict, spam or not) and how many ham and
+    spam it received while they were made."""
+
+    decided: list[tuple[float, bool]]
+    ham_received: int
+    spam_received: int
+
+    @classmethod
+    def since(cls, entries: Sequence[tuple[float, bool, int, int]], now: tuple[int, int]) -> Recent:
+        """From decisions newest first, each with the site's counts of comments published
+        and rejected when it was made, and those counts `now`: received since the oldest
+        are those decided plus those published or rejected meanwhile."""
+        decided = [(p, spam) for p, spam, _, _ in entries]
+        if not entries:
+            return cls([], 0, 0)
+        _, _, approved_then, rejected_then = entries[-1]
+        ham = sum(not spam for _, spam in decided)
+        ham_received = now[0] - approved_then + ham
+        return cls(decided, ham_received, now[1] - rejected_then + len(decided) - ham)
+
+
+def fitted(recent: Recent, default: Thresholds) -> Thresholds | None:
     """A site's own thresholds, from its moderators' recent decisions: each the P(spam) its
     comment had at its verdict and whether a person called it spam; and how many ham and
-    spam the site received over the same time (those decided, and those published or
-    rejected that nobody corrected). None until there are MIN_EACH decisions of each kind.
+    spam the site received over the same time. None until there are MIN_EACH decisions of
+    each kind.
 
     The widest pair that, over these comments, would have rejected at most HAM_REJECTED of
     the ham received and approved at most SPAM_APPROVED of the spam: the fewest held
@@ -72,8 +90,9 @@ def fitted(
     bound broken: 1 / HAM_REJECTED ham decisions to reject more, 1 / SPAM_APPROVED spam to
     approve more.
     """
-    ham = sorted(p for p, spam in decided if not spam)
-    spam = sorted(p for p, spam in decided if spam)
+    ham = sorted(p for p, spam in recent.decided if not spam)
+    spam = sorted(p for p, spam in recent.decided if spam)
+    ham_received, spam_received = recent.ham_received, recent.spam_received
     if len(ham) < MIN_EACH or len(spam) < MIN_EACH:
         return None
     ham_allowed = min(int(HAM_REJECTED * max(ham_received, len(ham))), len(ham) - 1)

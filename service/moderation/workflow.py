@@ -17,6 +17,7 @@ from service.moderation.errors import (
     ModqError,
     PermissionDeniedError,
 )
+from service.moderation.policy import Calibration
 from service.moderation.ports import (
     CalibrationRepository,
     Clock,
@@ -27,7 +28,6 @@ from service.moderation.ports import (
     PrivacyRepository,
     RulesRepository,
 )
-from service.moderation.policy import Calibration
 from service.moderation.privacy import author_key
 from service.moderation.rules import SiteRules
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import redis
 
 from service.moderation.comments import Decision
-from service.moderation.policy import Calibration, Thresholds
+from service.moderation.policy import Calibration, Recent, Thresholds
 from service.storage import keys
 from service.storage.connection import translate_errors
 
@@ -21,16 +20,6 @@ REFRESH_S = 2.0
 #: Who set a site's thresholds.
 BY_DECISIONS, BY_OPERATOR = "decisions", "operator"
 _RECEIVED = ("scored_approved", "scored_spam")
-
-
-@dataclass(frozen=True)
-class Recent:
-    """A site's latest decisions (P(spam) at the verdict, spam or not) and how many ham and
-    spam it received while they were made (decided, or published or rejected unchallenged)."""
-
-    decided: list[tuple[float, bool]]
-    ham_received: int
-    spam_received: int
 
 
 class CalibrationStore:
@@ -71,16 +60,12 @@ class CalibrationStore:
                     pipe.lpush(keys.recent_decisions(site), entry)
             pipe.ltrim(keys.recent_decisions(site), 0, RECENT_DECISIONS - 1)
             pipe.lrange(keys.recent_decisions(site), 0, -1)
-            entries = [raw.decode().split() for raw in pipe.execute()[-1]]
-        recent = [(float(score), spam == "1") for score, spam, _, _ in entries]
-        ham = sum(not spam for _, spam in recent)
-        if not entries:
-            return Recent([], 0, 0)
-        # Published and rejected since the oldest of them, plus those decided.
-        oldest = entries[-1]
-        ham_received = now[0] - int(oldest[2]) + ham
-        spam_received = now[1] - int(oldest[3]) + len(recent) - ham
-        return Recent(recent, ham_received, spam_received)
+            raw = [entry.decode().split() for entry in pipe.execute()[-1]]
+        entries = [
+            (float(p), spam == "1", int(approved), int(rejected))
+            for p, spam, approved, rejected in raw
+        ]
+        return Recent.since(entries, (now[0], now[1]))
 
     @translate_errors
     def fit(self, site: str, thresholds: Thresholds | None) -> None:
