@@ -16,7 +16,7 @@ from service.moderation.comments import Verdict
 from service.moderation.errors import StorageUnavailableError
 from service.moderation.policy import caution, judge
 from service.moderation.rules import dominant_script
-from service.scoring.document import ScoringInput
+from service.scoring.document import ScoringInput, to_document
 from service.scoring.scorer import Score
 from service.scoring.site_model import SiteModel
 from service.settings import Settings
@@ -75,9 +75,10 @@ class Worker(Loop):
         fresh = [(d, c) for d, c in zip(deliveries, found, strict=True) if c is not None]
         dead = [(d, c) for d, c in fresh if d.deliveries > self.batching.max_deliveries]
         live = [(d, c) for d, c in fresh if d.deliveries <= self.batching.max_deliveries]
-        scores = self._score([c for _, c in live])
+        documents = {c.id: _document(c) for _, c in fresh}
+        scores = self._score([c for _, c in live], documents)
         retry = {d.entry_id for (d, _), score in zip(live, scores, strict=True) if score is None}
-        verdict_for = self._judge([c for _, c in fresh])
+        verdict_for = self._judge([c for _, c in fresh], documents)
         results = [
             Outcome(c, verdict_for(c, score))
             for (_, c), score in zip(live, scores, strict=True)
@@ -95,15 +96,21 @@ class Worker(Loop):
         )
         return len(deliveries)
 
-    def _score(self, comments: list[CommentText]) -> list[Score | None]:
+    def _score(
+        self, comments: list[CommentText], documents: dict[str, str | None]
+    ) -> list[Score | None]:
         """Score a batch; if it fails, score one by one so only the bad comment is retried."""
         if not comments:
             return []
         inputs = [scoring_input(c) for c in comments]
         models = self.bench.site_models.models(c.site for c in comments)
         per_comment = [models.get(c.site) for c in comments] if models else []
+        docs = [documents[c.id] for c in comments]
         try:
-            return list(self.bench.model.scorer.score(inputs, per_comment))
+            made = [doc for doc in docs if doc is not None]
+            if len(made) < len(docs):
+                raise ValueError("a comment has no document")
+            return list(self.bench.model.scorer.score(inputs, per_comment, made))
         except Exception:  # noqa: BLE001 - one bad comment must not sink its batch
             return [
                 self._score_one(item, models.get(c.site))
@@ -117,13 +124,15 @@ class Worker(Loop):
             log.error("event=comment.score_failed error=%s", type(exc).__name__)
             return None
 
-    def _judge(self, comments: list[CommentText]) -> Callable[[CommentText, Score | None], Verdict]:
+    def _judge(
+        self, comments: list[CommentText], documents: dict[str, str | None]
+    ) -> Callable[[CommentText, Score | None], Verdict]:
         """What gives each of these comments its verdict: its site's rules, what the site saw
         of its author, IP and near-copies, the model's score (None: unscorable), in the
         policy's order."""
         rules = self.bench.rules.rules_of(c.site for c in comments)
         calibration = self.bench.calibration.of(c.site for c in comments)
-        bands = band_keys([c.content.body for c in comments])
+        bands = band_keys([documents[c.id] or "" for c in comments])
         seen = self.bench.seen.observe(
             [(c, rules[c.site], b) for c, b in zip(comments, bands, strict=True)]
         )
@@ -146,3 +155,12 @@ class Worker(Loop):
             return Verdict(status, probability, reasons, model.version)
 
         return verdict
+
+
+def _document(comment: CommentText) -> str | None:
+    """What the model and the campaigns read of a comment; None if it cannot be made (the
+    comment is then scored alone, so that only it is retried)."""
+    try:
+        return to_document(scoring_input(comment))
+    except Exception:  # noqa: BLE001 - scoring it alone reports and retries it
+        return None

@@ -55,11 +55,14 @@ class FailingScorer:
         self.marker = marker
 
     def score(
-        self, items: Sequence[ScoringInput], site_models: Sequence[SiteModel | None] = ()
+        self,
+        items: Sequence[ScoringInput],
+        site_models: Sequence[SiteModel | None] = (),
+        documents: Sequence[str] | None = None,
     ) -> list[Score]:
         if any(self.marker in item.body for item in items):
             raise RuntimeError("the model cannot score this")
-        return self.real.score(items, site_models)
+        return self.real.score(items, site_models, documents)
 
     def learn(
         self, item: ScoringInput, model: SiteModel, label: int

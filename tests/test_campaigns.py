@@ -9,9 +9,10 @@ import pytest
 import redis as redis_lib
 from flask.testing import FlaskClient
 
-from service.moderation.campaigns import BANDS, MIN_SHINGLES, band_keys, shingles
+from service.moderation.campaigns import BANDS, MIN_WORDS, band_keys, units
 from service.moderation.comments import Author, Campaign, NewComment
 from service.moderation.rules import SiteRules
+from service.scoring.document import ScoringInput, to_document
 from service.storage.comments import CommentStore
 from service.storage.seen import SeenStore
 from tests.conftest import Keys
@@ -37,8 +38,13 @@ UNRELATED = [
 SHORT = ["Great article, thank you", "great article thank you!"]
 
 
+def _bands(bodies: list[str]) -> list[tuple[str, ...]]:
+    """The band keys of these comments, from the documents the worker makes of them."""
+    return band_keys([to_document(ScoringInput(body)) for body in bodies])
+
+
 def _shared_bands(first: str, second: str) -> int:
-    one, other = band_keys([first, second])
+    one, other = _bands([first, second])
     return len(set(one) & set(other))
 
 
@@ -57,14 +63,14 @@ def test_a_comment_sharing_words_is_not_a_copy(other: str) -> None:
 
 
 def test_short_comments_are_in_no_campaign() -> None:
-    assert band_keys(SHORT) == [(), ()]
-    assert all(len(shingles(text)) < MIN_SHINGLES for text in SHORT)
+    assert _bands(SHORT) == [(), ()]
+    assert all(len(set(units(text))) < MIN_WORDS for text in SHORT)
 
 
 def test_a_batch_gives_each_comment_the_bands_it_has_alone() -> None:
-    together = band_keys([OFFER, SHORT[0], ARABIC])
+    together = _bands([OFFER, SHORT[0], ARABIC, OFFER_COPIES[0]])
 
-    assert together == [band_keys([OFFER])[0], (), band_keys([ARABIC])[0]]
+    assert together == [_bands([OFFER])[0], (), _bands([ARABIC])[0], _bands([OFFER_COPIES[0]])[0]]
     assert len(together[0]) == BANDS
 
 
@@ -102,9 +108,10 @@ def test_held_copies_carry_their_campaign_and_its_size(
 
     queue = _queue(client, keys)
 
-    assert {queue[i]["campaign"]["id"] for i in ids} == {ids[0]}
-    assert {queue[i]["campaign"]["size"] for i in ids} == {len(ids)}
-    assert queue[loner]["campaign"] == {"id": loner, "size": 1, "decision": None}
+    campaign = queue[ids[0]]["campaign"]
+    assert [queue[i]["campaign"] for i in ids] == [campaign] * len(ids)
+    assert campaign == {"id": "1", "size": len(ids), "decision": None}
+    assert queue[loner]["campaign"] == {"id": "2", "size": 1, "decision": None}
 
 
 def test_one_decision_takes_the_held_copies_and_later_copies_are_spam_on_arrival(
@@ -113,9 +120,10 @@ def test_one_decision_takes_the_held_copies_and_later_copies_are_spam_on_arrival
     first = [post(OFFER, 0), post(OFFER_COPIES[0], 1)]
     reader = post(UNRELATED[1], 2)
     drain(approve_below=0.0, reject_above=1.0)
+    campaign = _queue(client, keys)[first[0]]["campaign"]["id"]
 
     decided = client.post(
-        f"/v1/moderation/campaigns/{first[0]}/decision",
+        f"/v1/moderation/campaigns/{campaign}/decision",
         json={"decision": "spam"},
         headers=keys.moderator("news"),
     )
@@ -139,7 +147,8 @@ def test_approving_a_copy_lifts_the_campaigns_spam_call(
     founder = post(OFFER, 0)
     drain(approve_below=0.0, reject_above=1.0)
     moderator = keys.moderator("news")
-    client.post(f"/v1/moderation/campaigns/{founder}/decision", json={"decision": "spam"},
+    campaign = _queue(client, keys)[founder]["campaign"]["id"]
+    client.post(f"/v1/moderation/campaigns/{campaign}/decision", json={"decision": "spam"},
                 headers=moderator)  # fmt: skip
     client.post(f"/v1/moderation/comments/{founder}/decision", json={"decision": "approve"},
                 headers=moderator)  # fmt: skip
@@ -147,7 +156,7 @@ def test_approving_a_copy_lifts_the_campaigns_spam_call(
     drain(approve_below=0.0, reject_above=1.0)
 
     assert _queue(client, keys)[copy]["campaign"] == {
-        "id": founder,
+        "id": campaign,
         "size": 2,
         "decision": "approve",
     }
@@ -159,12 +168,13 @@ def test_bulk_decides_campaigns_and_comments_and_reports_an_unknown_campaign(
     copies = [post(OFFER, 0), post(OFFER_COPIES[2], 1)]
     reader = post(UNRELATED[0], 2)
     drain(approve_below=0.0, reject_above=1.0)
+    campaign = _queue(client, keys)[copies[0]]["campaign"]["id"]
 
     response = client.post(
         "/v1/moderation/decisions",
         json={
             "decisions": [
-                {"campaign": copies[0], "decision": "spam"},
+                {"campaign": campaign, "decision": "spam"},
                 {"id": reader, "decision": "approve"},
                 {"campaign": "f" * 32, "decision": "spam"},
             ]
@@ -199,9 +209,10 @@ def test_another_sites_campaign_is_not_found(
 ) -> None:
     founder = post(OFFER, 0)
     drain(approve_below=0.0, reject_above=1.0)
+    campaign = _queue(client, keys)[founder]["campaign"]["id"]
 
     response = client.post(
-        f"/v1/moderation/campaigns/{founder}/decision",
+        f"/v1/moderation/campaigns/{campaign}/decision",
         json={"decision": "spam"},
         headers=keys.moderator("other"),
     )
@@ -216,12 +227,11 @@ def test_a_comment_seen_twice_is_counted_once_and_keeps_its_campaign(
     bodies = [OFFER, *OFFER_COPIES, UNRELATED[0]]
     stored = store.add_many("news", [NewComment(Author("S", "s@mail.example"), b) for b in bodies])
     texts = [t for t in store.unscored([c.id for c in stored]) if t is not None]
-    batch = [(t, SiteRules(), b) for t, b in zip(texts, band_keys(bodies), strict=True)]
+    batch = [(t, SiteRules(), b) for t, b in zip(texts, _bands(bodies), strict=True)]
 
     first = seen.observe(batch)
     again = seen.observe(batch[::-1])[::-1]
 
-    founder = stored[0].id
-    assert [s.campaign for s in first[:4]] == [Campaign(founder, n) for n in (1, 2, 3, 4)]
-    assert [s.campaign for s in again[:4]] == [Campaign(founder, 4)] * 4
-    assert first[4].campaign == again[4].campaign == Campaign(stored[4].id)
+    assert [s.campaign for s in first[:4]] == [Campaign("1", n) for n in (1, 2, 3, 4)]
+    assert [s.campaign for s in again[:4]] == [Campaign("1", 4)] * 4
+    assert first[4].campaign == again[4].campaign == Campaign("2")

@@ -35,6 +35,7 @@ from service.moderation.campaigns import band_keys
 from service.moderation.comments import Author, Campaign, CommentStatus, Decision, NewComment
 from service.moderation.policy import Confirmed, Recent, Thresholds, caution, fitted, judge
 from service.moderation.rules import Seen, SiteRules, dominant_script
+from service.scoring.document import to_document
 from service.scoring.scorer import Scorer
 from service.scoring.site_model import SiteModel
 from service.storage.calibration import RECENT_DECISIONS
@@ -116,7 +117,7 @@ class Campaigns:
     def join(self, examples: Sequence[Example]) -> list[Campaign | None]:
         found: list[Campaign | None] = []
         for example, bands in zip(
-            examples, band_keys([e.item.body for e in examples]), strict=True
+            examples, band_keys([to_document(e.item) for e in examples]), strict=True
         ):
             if not bands:
                 found.append(None)

@@ -203,7 +203,7 @@ class ReviewItem(CommentOut):
 
 
 class CampaignOut(Schema):
-    """Near-copies of one comment: named by the first, with the latest moderator's call."""
+    """Near-copies of one comment at the site: its number, size and latest moderator's call."""
 
     id = fields.String()
     size = fields.Integer(metadata={"description": "copies seen, this one included"})

@@ -80,8 +80,8 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Campaign:
-    """Near-copies at one site: named by the first comment's id, with how many were seen and
-    the latest moderator's call on any of them (approve or spam; None before one)."""
+    """Near-copies at one site: numbered in the order the site's campaigns began, with how
+    many were seen and the latest moderator's call on any of them (None before one)."""
 
     id: str
     size: int = 1

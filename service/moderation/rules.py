@@ -151,13 +151,25 @@ def count_links(comment: NewComment) -> int:
 
 def dominant_script(text: str) -> str:
     """The script most of the text's letters are written in ("latin", "arabic", ...), or ""."""
-    scripts = Counter(
-        unicodedata.name(ch, "").split(" ", 1)[0].lower()
-        for ch in unicodedata.normalize("NFKC", text)
-        if ch.isalpha()
-    )
+    if text.isascii():
+        return "latin" if any(ch.isalpha() for ch in text) else ""
+    scripts: Counter[str] = Counter()
+    for ch, n in Counter(unicodedata.normalize("NFKC", text)).items():  # each letter once
+        if ch.isalpha():
+            scripts[_SCRIPT.get(ch) or _script(ch)] += n
     scripts.pop("", None)
     return scripts.most_common(1)[0][0] if scripts else ""
+
+
+#: Each letter's script once looked up: the Unicode name of every letter costs the most.
+_SCRIPT: dict[str, str] = {}
+
+
+def _script(letter: str) -> str:
+    script = unicodedata.name(letter, "").split(" ", 1)[0].lower()
+    if len(_SCRIPT) < 1 << 16:
+        _SCRIPT[letter] = script
+    return script
 
 
 def _folded(words: tuple[str, ...]) -> tuple[str, ...]:

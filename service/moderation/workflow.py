@@ -144,7 +144,7 @@ class Moderation:
         _require(caller, KeyKind.MODERATOR)
         held = self._comments.held_in_campaign(caller.site, campaign_id)
         if not held and self._comments.campaigns(caller.site, [campaign_id])[0] is None:
-            self._scoped(caller, campaign_id)  # a campaign is named by its first comment
+            raise CommentNotFoundError(campaign_id)
         if decision is not Decision.REJECT:
             self._comments.mark_campaign(caller.site, campaign_id, decision)
         return self.decide_many(caller, [(comment_id, decision) for comment_id in held])

@@ -94,16 +94,20 @@ class Scorer:
             raise ModelIntegrityError(f"cannot load {model_path.name}: {exc}") from exc
 
     def score(
-        self, items: Sequence[ScoringInput], site_models: Sequence[SiteModel | None] = ()
+        self,
+        items: Sequence[ScoringInput],
+        site_models: Sequence[SiteModel | None] = (),
+        documents: Sequence[str] | None = None,
     ) -> list[Score]:
         """Score a batch; each result depends only on its own input and its site's model.
 
         `site_models` pairs each item with what its site's moderators taught (or None): its
         log-odds are added to the shipped model's, and its words join the reasons.
+        `documents` are the items' `to_document`, when the caller made them already.
         """
         if not items:
             return []
-        docs = [to_document(item) for item in items]
+        docs = list(documents) if documents is not None else [to_document(i) for i in items]
         taught_any = any(m is not None and m.weights for m in site_models)
         margins, rows = self._margins(docs, taught_any)
         scores = []

@@ -207,12 +207,12 @@ class CommentStore:
 
     @translate_errors
     def campaigns(self, site: str, campaign_ids: list[str]) -> list[Campaign | None]:
-        """Each campaign's size and latest call; None for one nobody has seen."""
-        fields = [f"{cid}:{part}" for cid in campaign_ids for part in "nd"]
-        values = self._redis.hmget(keys.campaigns(site), fields) if fields else []
+        """Each campaign's size and latest call; None for one the site never had."""
+        fields = ["next"] + [f"{cid}:{part}" for cid in campaign_ids for part in "nd"]
+        founded, *values = self._redis.hmget(keys.campaigns(site), fields)
         found: list[Campaign | None] = []
         for cid, size, decision in zip(campaign_ids, values[::2], values[1::2], strict=True):
-            if size is None and decision is None:
+            if not (cid.isdecimal() and 0 < int(cid) <= int(founded or 0)):
                 found.append(None)
                 continue
             call = Decision(decision.decode()) if decision else None

@@ -95,8 +95,8 @@ def campaign_bands(site: str, week: int) -> str:
 
 
 def campaigns(site: str) -> str:
-    """Hash of a site's campaigns: `<id>:n` its size (from two copies), `<id>:d` the latest
-    moderator's call on any copy (approve or spam)."""
+    """Hash of a site's campaigns: `next` how many were founded (they are numbered), `<n>:n`
+    a campaign's size (from two copies), `<n>:d` the latest moderator's call on any copy."""
     return f"{PREFIX}:campaigns:{site}"
 
 

@@ -25,8 +25,9 @@ _WINDOWS_KEPT = 10
 # per rule and comment costs the worker more than scoring). Times are strings made in
 # Python: Lua's numbers would print microseconds since the epoch in exponent form.
 # A comment joins the campaign its first band already names (this week's index, then last
-# week's), else founds one under its own id; its bands then name that campaign too. A comment
-# seen before (a redelivery) keeps the campaign it has and is not counted again.
+# week's), else founds one numbered by the site's count of campaigns; its bands not yet in
+# this week's index then name that campaign. A comment seen before (a redelivery) keeps the
+# campaign it has and is not counted again.
 # KEYS: eights per comment (author history, IP set, author set, copy key, comment hash,
 # this and last week's band index, the site's campaigns);
 # ARGV: the copy TTL and the band index TTL, then 8 + BANDS per comment (id, time, window
@@ -35,20 +36,29 @@ _WINDOWS_KEPT = 10
 _OBSERVE = (
     """
 local copy_ttl, bands_ttl, out = ARGV[1], ARGV[2], {}
-local function campaign(id, comment, this_week, last_week, campaigns, bands)
+local function campaign(comment, this_week, last_week, campaigns, bands)
   local known, site = unpack(redis.call('HMGET', comment, 'campaign', 'site'))
   if not site then return '', 0, '' end
   local found = known
   if not found then
+    local missing, now = {}, redis.call('HMGET', this_week, unpack(bands))
     for b = 1, #bands do
-      found = redis.call('HGET', this_week, bands[b]) or redis.call('HGET', last_week, bands[b])
-      if found then break end
+      if now[b] then found = found or now[b] else missing[#missing+1] = b end
     end
-    found = found or id
-    for b = 1, #bands do redis.call('HSETNX', this_week, bands[b], found) end
-    redis.call('EXPIRE', this_week, bands_ttl)
+    if not found then
+      local before = redis.call('HMGET', last_week, unpack(bands))
+      for b = 1, #bands do found = found or before[b] end
+    end
+    local founds = not found
+    found = found or tostring(redis.call('HINCRBY', campaigns, 'next', 1))
+    if #missing > 0 then
+      local named = {}
+      for _, b in ipairs(missing) do named[#named+1] = bands[b]; named[#named+1] = found end
+      redis.call('HSET', this_week, unpack(named))
+      redis.call('EXPIRE', this_week, bands_ttl)
+    end
     redis.call('HSET', comment, 'campaign', found)
-    if found ~= id and redis.call('HINCRBY', campaigns, found .. ':n', 1) == 1 then
+    if not founds and redis.call('HINCRBY', campaigns, found .. ':n', 1) == 1 then
       redis.call('HINCRBY', campaigns, found .. ':n', 1)  -- its founder was the first
     end
   end
@@ -80,7 +90,7 @@ for i = 0, #KEYS / 8 - 1 do
   local approved = tonumber(redis.call('HGET', history, 'APPROVE') or 0)
   local found, size, decision = '', 0, ''
   if bands[1] ~= '' then
-    found, size, decision = campaign(id, comment, this_week, last_week, campaigns, bands)
+    found, size, decision = campaign(comment, this_week, last_week, campaigns, bands)
   end
   for _, value in ipairs({approved, from_ip, from_author, duplicate, found, size, decision}) do
     out[#out+1] = value

@@ -18,7 +18,10 @@ class Hang:
     """A scorer that never returns."""
 
     def score(
-        self, items: Sequence[ScoringInput], site_models: Sequence[object] = ()
+        self,
+        items: Sequence[ScoringInput],
+        site_models: Sequence[object] = (),
+        documents: Sequence[str] | None = None,
     ) -> list[Score]:
         print(f"holding {len(items)}", flush=True)
         time.sleep(3600)
