@@ -47,7 +47,7 @@ def units(text: str) -> list[int]:
     if words and sum(map(len, words)) > _LONG_WORDS * len(words):
         run = "".join(words)
         words = [run[n : n + 3] for n in range(len(run) - 2)]
-    return [zlib.crc32(word.encode()) for word in words]
+    return list(map(zlib.crc32, map(str.encode, words)))
 
 
 def band_keys(texts: Sequence[str]) -> list[tuple[str, ...]]:

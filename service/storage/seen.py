@@ -35,7 +35,14 @@ _WINDOWS_KEPT = 10
 # Returns sevens (approved, from IP, from author, copy, campaign id or "", size, decision).
 _OBSERVE = (
     """
-local copy_ttl, bands_ttl, out = ARGV[1], ARGV[2], {}
+local copy_ttl, bands_ttl, out, expiring = ARGV[1], ARGV[2], {}, {}
+-- A key's TTL is set once per call: comments of one batch share their sets and index.
+local function expire(key, ttl)
+  if not expiring[key] then
+    redis.call('EXPIRE', key, ttl)
+    expiring[key] = true
+  end
+end
 local function campaign(comment, this_week, last_week, campaigns, bands)
   local known, site = unpack(redis.call('HMGET', comment, 'campaign', 'site'))
   if not site then return '', 0, '' end
@@ -55,7 +62,7 @@ local function campaign(comment, this_week, last_week, campaigns, bands)
       local named = {}
       for _, b in ipairs(missing) do named[#named+1] = bands[b]; named[#named+1] = found end
       redis.call('HSET', this_week, unpack(named))
-      redis.call('EXPIRE', this_week, bands_ttl)
+      expire(this_week, bands_ttl)
     end
     redis.call('HSET', comment, 'campaign', found)
     if not founds and redis.call('HINCRBY', campaigns, found .. ':n', 1) == 1 then
@@ -72,7 +79,7 @@ for i = 0, #KEYS / 8 - 1 do
   local bands = {unpack(ARGV, i*STRIDE+11, i*STRIDE+10+BANDS)}
   local function count(set)
     redis.call('ZADD', set, at, id)
-    redis.call('EXPIRE', set, ttl)
+    expire(set, ttl)
     if redis.call('ZCARD', set) > TRIM_ABOVE then  -- only a busy IP's set needs trimming
       redis.call('ZREMRANGEBYSCORE', set, '-inf', trim)
     end
