@@ -307,6 +307,22 @@ def sites_thresholds(
     click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
 
 
+@sites.command("campaigns")
+@SITE
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+def sites_campaigns(site: str, limit: int) -> None:
+    """List the site's largest campaigns of near-copies, with the moderators' latest call."""
+    from service.storage.comments import CommentStore
+
+    with _redis() as client:
+        found = CommentStore(client).largest_campaigns(site, limit)
+    shown = [
+        {"id": c.id, "size": c.size, "decision": c.decision.value if c.decision else None}
+        for c in found
+    ]
+    click.echo(json.dumps(shown, indent=2))
+
+
 def _listed(name: str, value: Any) -> Any:
     if not name.endswith(("_words", "_scripts")):
         return value

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import redis as redis_lib
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 
+from service.cli import main
 from service.moderation.campaigns import BANDS, MIN_WORDS, band_keys, units
 from service.moderation.comments import Author, Campaign, NewComment
 from service.moderation.rules import SiteRules
@@ -235,3 +238,33 @@ def test_a_comment_seen_twice_is_counted_once_and_keeps_its_campaign(
     assert [s.campaign for s in first[:4]] == [Campaign("1", n) for n in (1, 2, 3, 4)]
     assert [s.campaign for s in again[:4]] == [Campaign("1", 4)] * 4
     assert first[4].campaign == again[4].campaign == Campaign("2")
+
+
+def test_cli_lists_the_largest_campaigns_and_their_calls(
+    client: FlaskClient,
+    keys: Keys,
+    post: Callable[..., str],
+    drain: Callable[..., int],
+    redis_server_url: str,
+) -> None:
+    copies = [post(text, n) for n, text in enumerate([OFFER, *OFFER_COPIES])]
+    pair = [post(ARABIC, 5), post(ARABIC_COPY, 6)]
+    post(UNRELATED[0], 7)
+    drain(approve_below=0.0, reject_above=1.0)
+    queue = _queue(client, keys)
+    decided = queue[pair[0]]["campaign"]["id"]
+    client.post(
+        f"/v1/moderation/campaigns/{decided}/decision",
+        json={"decision": "spam"},
+        headers=keys.moderator("news"),
+    )
+
+    shown = CliRunner(env={"REDIS_URL": redis_server_url}).invoke(
+        main, ["sites", "campaigns", "--site", "news"]
+    )
+
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout) == [
+        {"id": queue[copies[0]]["campaign"]["id"], "size": 4, "decision": None},
+        {"id": decided, "size": 2, "decision": "spam"},
+    ]

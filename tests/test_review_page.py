@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+import redis as redis_lib
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from service.api import review
+from service.moderation.policy import Thresholds
+from service.storage.calibration import CalibrationStore
 from tests.conftest import Keys
 from tests.factories import DEFAULT_RULES, SETTINGS, comment_body
 
@@ -315,6 +318,7 @@ def test_page_says_that_decisions_teach_the_model_and_how_often(
     page: Page,
     live_url: str,
     keys: Keys,
+    redis: redis_lib.Redis,
     held: Callable[..., list[str]],
     drain: Callable[..., int],
 ) -> None:
@@ -333,6 +337,12 @@ def test_page_says_that_decisions_teach_the_model_and_how_often(
     page.get_by_role("button", name="Reload").click()
 
     expect(learned).to_have_text("Your decisions have taught this site's spam model 2 times.")
+    CalibrationStore(redis).set_thresholds("news", Thresholds(0.1, 0.975))
+    page.get_by_role("button", name="Reload").click()
+    expect(learned).to_have_text(
+        "Your decisions have taught this site's spam model 2 times. This site's thresholds"
+        " (set by an operator): published below 10 % spam, held up to 97.5 %, spam above."
+    )
     assert page.console_errors == []  # type: ignore[attr-defined]
 
 

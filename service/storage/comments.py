@@ -220,6 +220,22 @@ class CommentStore:
         return found
 
     @translate_errors
+    def largest_campaigns(self, site: str, limit: int) -> list[Campaign]:
+        """The site's campaigns of two copies or more, and any a moderator called, largest
+        first."""
+        raw = self._redis.hgetall(keys.campaigns(site))
+        parts: dict[str, dict[str, str]] = {}
+        for field, value in raw.items():
+            name, _, part = field.decode().partition(":")
+            if part:
+                parts.setdefault(name, {})[part] = value.decode()
+        found = [
+            Campaign(cid, int(p.get("n", 1)), Decision(p["d"]) if "d" in p else None)
+            for cid, p in parts.items()
+        ]
+        return sorted(found, key=lambda c: (-c.size, int(c.id)))[:limit]
+
+    @translate_errors
     def held_in_campaign(self, site: str, campaign_id: str) -> list[str]:
         """The ids of a campaign's comments in the site's review queue, oldest first."""
         held = [member.decode() for member in self._redis.zrange(keys.review_queue(site), 0, -1)]

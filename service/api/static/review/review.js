@@ -133,13 +133,22 @@ function reload() {
 /** Tell moderators that their approve and spam decisions teach the site's model. */
 async function showLearning() {
   try {
-    const { steps } = await fetchLearning();
-    ui.learned.textContent = steps
+    const { steps, thresholds } = await fetchLearning();
+    const taught = steps
       ? `Your decisions have taught this site's spam model ${plural(steps, "time")}.`
       : "Approve and Spam decisions teach this site's spam model; Reject does not.";
+    ui.learned.textContent = thresholds ? `${taught} ${describeThresholds(thresholds)}` : taught;
   } catch (error) {
     ui.learned.textContent = "";  // the queue's own request reports what went wrong
   }
+}
+
+/** The site's own thresholds, in a sentence: what modq publishes, holds and rejects. */
+function describeThresholds({ approve_below, reject_above, set_by }) {
+  const percent = (p) => `${+(p * 100).toFixed(1)} %`;
+  const by = set_by === "operator" ? "set by an operator" : "chosen from your decisions";
+  return `This site's thresholds (${by}): published below ${percent(approve_below)} spam, ` +
+    `held up to ${percent(reject_above)}, spam above.`;
 }
 
 function refreshCounts() {
