@@ -8,10 +8,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import redis as redis_lib
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from service.cli import main
+from service.moderation.comments import Author, NewComment
+from service.moderation.rules import SiteRules
+from service.storage import keys as rkeys
+from service.storage.comment_hash import CommentText
+from service.storage.seen import SeenStore
 from tests.conftest import Keys
 from tests.factories import DEFAULT_RULES, HAM, SETTINGS, comment_body
 
@@ -196,3 +202,18 @@ def test_cli_shows_and_changes_a_sites_rules(redis_server_url: str, client: Flas
     assert json.loads(cleared.stdout) == _rules(max_links=3)
     refused = run.invoke(main, ["sites", "set", "--site", "news", "--max-links", "-4"])
     assert refused.exit_code == 2 and "max_links" in refused.output
+
+
+def test_a_busy_ips_flood_set_keeps_only_its_recent_windows(redis: redis_lib.Redis) -> None:
+    # One comment every 11 windows from one IP: each sees only itself, and the set is
+    # trimmed as it grows (by the comments whose id ends in 0, one in sixteen).
+    rules = SiteRules(flood_seconds=60.0)
+    seen = SeenStore(redis)
+    counts = []
+    for n in range(64):
+        content = NewComment(Author("Bot", "bot@mail.example"), f"Visit number {n}", ip="192.0.2.9")
+        text = CommentText(f"{n:031x}{n % 2 * 15:x}", "news", 1.7e9 + n * 660.0, content, "a1")
+        counts += seen.observe([(text, rules, ())])
+
+    assert {c.from_ip for c in counts} == {1}
+    assert redis.zcard(rkeys.recent_from_ip("news", "192.0.2.9")) <= 2
