@@ -97,8 +97,10 @@ for i = 0, #KEYS / 8 - 1 do
     from_author = count(author_set)
   end
   if dup == '1' then
-    redis.call('SET', copy, id, 'NX', 'EX', copy_ttl)
-    if redis.call('GET', copy) ~= id then duplicate = 1 end
+    -- The first copy is kept; a later one (not this comment seen again) is a duplicate.
+    if not redis.call('SET', copy, id, 'NX', 'EX', copy_ttl) then
+      if redis.call('GET', copy) ~= id then duplicate = 1 end
+    end
   end
   local approved = tonumber(redis.call('HGET', history, 'APPROVE') or 0)
   local found, size, decision = '', 0, ''
