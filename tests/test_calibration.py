@@ -18,6 +18,7 @@ from tests.factories import comment_body
 
 # The reader: is the story true, another news site reported the visit postponed.
 ARABIC_READER = "هل هذا صحيح؟ موقع www.akhbar.example قال إن الزيارة تأجلت إلى الأسبوع المقبل"
+THRESHOLDS = ["sites", "thresholds", "--site", "news"]
 ARABIC_SPAM = "اربح المال الآن زوروا www.win-money.example واتصلوا على 0501234567"
 
 
@@ -99,19 +100,7 @@ def test_thresholds_follow_the_sites_decisions_until_an_operator_sets_them(
     fitted = _learning(client, keys)["thresholds"]
     assert fitted is not None and fitted["set_by"] == BY_DECISIONS
     assert 0 < fitted["approve_below"] <= fitted["reject_above"] < 1
-    set_ = run.invoke(
-        main,
-        [
-            "sites",
-            "thresholds",
-            "--site",
-            "news",
-            "--approve-below",
-            "0.1",
-            "--reject-above",
-            "0.99",
-        ],
-    )
+    set_ = run.invoke(main, [*THRESHOLDS, "--approve-below", "0.1", "--reject-above", "0.99"])
     assert set_.exit_code == 0, set_.output
     assert json.loads(set_.stdout)["thresholds"] == {
         "approve_below": 0.1,
@@ -124,19 +113,7 @@ def test_thresholds_follow_the_sites_decisions_until_an_operator_sets_them(
     drain()
     assert _learning(client, keys)["thresholds"]["set_by"] == BY_OPERATOR
 
-    auto = run.invoke(main, ["sites", "thresholds", "--site", "news", "--auto"])
+    auto = run.invoke(main, [*THRESHOLDS, "--auto"])
     assert auto.exit_code == 0 and json.loads(auto.stdout)["thresholds"] is None
-    refused = run.invoke(
-        main,
-        [
-            "sites",
-            "thresholds",
-            "--site",
-            "news",
-            "--approve-below",
-            "0.9",
-            "--reject-above",
-            "0.1",
-        ],
-    )
+    refused = run.invoke(main, [*THRESHOLDS, "--approve-below", "0.9", "--reject-above", "0.1"])
     assert refused.exit_code == 2 and "approve_below" in refused.output
