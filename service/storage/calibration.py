@@ -3,7 +3,6 @@ thresholds; and a worker's copy of it, re-read every few seconds."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 
 import redis
@@ -12,11 +11,10 @@ from service.moderation.comments import Decision
 from service.moderation.policy import Calibration, Recent, Thresholds
 from service.storage import keys
 from service.storage.connection import translate_errors
+from service.storage.per_site import REFRESH_S, PerSite
 
 #: How many of a site's latest decisions its thresholds are fitted on.
 RECENT_DECISIONS = 500
-#: How long a worker uses a site's calibration before it reads it again.
-REFRESH_S = 2.0
 #: Who set a site's thresholds.
 BY_DECISIONS, BY_OPERATOR = "decisions", "operator"
 _RECEIVED = ("scored_approved", "scored_spam")
@@ -27,8 +25,7 @@ class CalibrationStore:
 
     def __init__(self, client: redis.Redis, refresh_s: float = REFRESH_S) -> None:
         self._redis = client
-        self._refresh_s = refresh_s
-        self._cache: dict[str, tuple[float, Calibration]] = {}
+        self._cache = PerSite(self._read, refresh_s)
 
     @translate_errors
     def calibration(self, site: str) -> Calibration:
@@ -38,12 +35,7 @@ class CalibrationStore:
     @translate_errors
     def of(self, sites: Iterable[str]) -> dict[str, Calibration]:
         """Each site's calibration, from memory when read less than `refresh_s` ago."""
-        now = time.monotonic()
-        wanted = set(sites)
-        due = [s for s in wanted if now - self._cache.get(s, (-1e9,))[0] >= self._refresh_s]
-        for site, calibration in self._read(due).items():
-            self._cache[site] = (now, calibration)
-        return {site: self._cache[site][1] for site in wanted}
+        return self._cache.of(sites)
 
     @translate_errors
     def record(self, site: str, decided: Sequence[tuple[float | None, bool, str]]) -> Recent:
@@ -90,7 +82,7 @@ class CalibrationStore:
                 "set_by": set_by,
             }
             self._redis.hset(key, mapping=values)
-        self._cache.pop(site, None)
+        self._cache.forget(site)
 
     def _read(self, sites: list[str]) -> dict[str, Calibration]:
         if not sites:

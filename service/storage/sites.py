@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable
 
 import redis
@@ -11,9 +10,7 @@ import redis
 from service.moderation.rules import SiteRules
 from service.storage import keys
 from service.storage.connection import translate_errors
-
-#: How long a worker uses a site's rules before it reads them again.
-REFRESH_S = 2.0
+from service.storage.per_site import REFRESH_S, PerSite
 
 
 class RulesStore:
@@ -21,8 +18,7 @@ class RulesStore:
 
     def __init__(self, client: redis.Redis, refresh_s: float = REFRESH_S) -> None:
         self._redis = client
-        self._refresh_s = refresh_s
-        self._cache: dict[str, tuple[float, SiteRules]] = {}
+        self._cache = PerSite(self._read, refresh_s)
 
     @translate_errors
     def rules(self, site: str) -> SiteRules:
@@ -33,19 +29,16 @@ class RulesStore:
     def set_rules(self, site: str, rules: SiteRules) -> None:
         """Replace the site's rules."""
         self._redis.set(keys.site_rules(site), json.dumps(rules.values()))
-        self._cache.pop(site, None)
+        self._cache.forget(site)
 
     @translate_errors
     def rules_of(self, sites: Iterable[str]) -> dict[str, SiteRules]:
         """Each site's rules, from memory when read less than `refresh_s` ago."""
-        now = time.monotonic()
-        wanted = set(sites)
-        due = [s for s in wanted if now - self._cache.get(s, (-1e9,))[0] >= self._refresh_s]
-        if due:
-            stored = self._redis.mget([keys.site_rules(s) for s in due])
-            for site, raw in zip(due, stored, strict=True):
-                self._cache[site] = (now, _from_json(raw))
-        return {site: self._cache[site][1] for site in wanted}
+        return self._cache.of(sites)
+
+    def _read(self, sites: list[str]) -> dict[str, SiteRules]:
+        stored = self._redis.mget([keys.site_rules(s) for s in sites])
+        return {site: _from_json(raw) for site, raw in zip(sites, stored, strict=True)}
 
 
 def _from_json(raw: bytes | None) -> SiteRules:

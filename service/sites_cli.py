@@ -1,0 +1,155 @@
+"""`modq learned` and `modq sites`: what operators see and change of each site's policy
+(rules, thresholds, campaigns) and of what its decisions taught its model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+
+@contextmanager
+def redis_client() -> Iterator[Any]:
+    """The CLI's Redis client (imported when called: `service.cli` imports this module)."""
+    from service.cli import redis_client as client_of_cli
+
+    with client_of_cli() as client:
+        yield client
+
+
+@click.group()
+def learned() -> None:
+    """What each site's moderators' decisions have taught its model."""
+
+
+@learned.command("list")
+def learned_list() -> None:
+    """Each site with learned weights: learning steps taken and features weighted."""
+    from service.storage.learned import LearnedStore
+
+    with redis_client() as client:
+        summary = LearnedStore(client).summary()
+    for site, (steps, features) in sorted(summary.items()):
+        click.echo(f"{site}  steps={steps}  features={features}")
+
+
+@learned.command("forget")
+@click.option("--site", required=True, help="The site whose learned weights to delete.")
+def learned_forget(site: str) -> None:
+    """Delete what a site's decisions taught; it scores as the shipped model again."""
+    from service.storage.learned import LearnedStore
+
+    with redis_client() as client:
+        if not LearnedStore(client).forget(site):
+            raise click.ClickException(f"nothing learned for {site}")
+    click.echo(f"forgot what {site}'s decisions taught")
+
+
+@click.group()
+def sites() -> None:
+    """Each site's rules (link limit, word lists, allowed scripts, time to post, ...) and
+    thresholds."""
+
+
+SITE = click.option("--site", required=True, help="The site, e.g. news.example.")
+
+
+@sites.command("show")
+@SITE
+def sites_show(site: str) -> None:
+    """Print the site's rules as JSON."""
+    from service.storage.sites import RulesStore
+
+    with redis_client() as client:
+        rules = RulesStore(client).rules(site)
+    click.echo(json.dumps(rules.values(), indent=2, ensure_ascii=False))
+
+
+@sites.command("set")
+@SITE
+@click.option("--max-links", type=int, help="Hold a comment with this many links (0: off).")
+@click.option("--moderation-words", help="Comma-separated; hold comments holding any.")
+@click.option("--disallowed-words", help="Comma-separated; comments holding any are spam.")
+@click.option("--allowed-scripts", help="Comma-separated, e.g. latin,cyrillic ('': all).")
+@click.option("--min-seconds-to-post", type=float, help="Hold faster posts (0: off).")
+@click.option("--trusted-after", type=int, help="Trust authors with this many approved.")
+@click.option("--flood-max", type=int, help="Hold past this many comments in the window.")
+@click.option("--flood-seconds", type=float, help="The flood window in seconds.")
+@click.option("--reject-duplicates/--allow-duplicates", default=None, help="Copies in a day.")
+def sites_set(site: str, **changes: Any) -> None:
+    """Change the given rules of a site; the others stay as they are."""
+    import marshmallow
+
+    from service.api.moderator_schemas import RulesIO
+    from service.storage.sites import RulesStore
+
+    given = {k: _listed(k, v) for k, v in changes.items() if v is not None}
+    with redis_client() as client:
+        store = RulesStore(client)
+        try:
+            rules = RulesIO().load(store.rules(site).values() | given)
+        except marshmallow.ValidationError as exc:
+            raise click.UsageError(json.dumps(exc.messages)) from None
+        store.set_rules(site, rules)
+    click.echo(json.dumps(rules.values(), indent=2, ensure_ascii=False))
+
+
+@sites.command("thresholds")
+@SITE
+@click.option("--approve-below", type=float, help="Publish below this P(spam).")
+@click.option("--reject-above", type=float, help="Reject as spam above this P(spam).")
+@click.option("--auto", is_flag=True, help="Let the site's decisions choose them again.")
+def sites_thresholds(
+    site: str, approve_below: float | None, reject_above: float | None, auto: bool
+) -> None:
+    """Show the site's thresholds and decisions per script; set an operator's own (both
+    values), or give them back to its decisions (--auto)."""
+    from service.moderation.policy import Thresholds
+    from service.storage.calibration import CalibrationStore
+
+    given = (approve_below, reject_above)
+    if auto and any(v is not None for v in given):
+        raise click.UsageError("--auto takes no thresholds")
+    if not auto and (approve_below is None) != (reject_above is None):
+        raise click.UsageError("give both --approve-below and --reject-above")
+    with redis_client() as client:
+        store = CalibrationStore(client)
+        if auto:
+            store.set_thresholds(site, None)
+        elif approve_below is not None and reject_above is not None:
+            try:
+                store.set_thresholds(site, Thresholds(approve_below, reject_above))
+            except ValueError as exc:
+                raise click.UsageError(str(exc)) from None
+        calibration = store.calibration(site)
+    found = calibration.thresholds
+    shown = {
+        "thresholds": None if found is None else found.__dict__ | {"set_by": calibration.set_by},
+        "scripts": {k: {"spam": v[0], "ham": v[1]} for k, v in sorted(calibration.scripts.items())},
+    }
+    click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+
+
+@sites.command("campaigns")
+@SITE
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+def sites_campaigns(site: str, limit: int) -> None:
+    """List the site's largest campaigns of near-copies, with the moderators' latest call."""
+    from service.storage.comments import CommentStore
+
+    with redis_client() as client:
+        found = CommentStore(client).largest_campaigns(site, limit)
+    shown = [
+        {"id": c.id, "size": c.size, "decision": c.decision.value if c.decision else None}
+        for c in found
+    ]
+    click.echo(json.dumps(shown, indent=2))
+
+
+def _listed(name: str, value: Any) -> Any:
+    if not name.endswith(("_words", "_scripts")):
+        return value
+    return [part.strip() for part in value.split(",") if part.strip()]
