@@ -14,7 +14,7 @@ from service.loop import Loop, Workbench, scoring_input
 from service.moderation.campaigns import band_keys
 from service.moderation.comments import Verdict
 from service.moderation.errors import StorageUnavailableError
-from service.moderation.policy import caution, judge
+from service.moderation.policy import Calibration, Confirmed, caution, judge, learned_bounds
 from service.moderation.rules import dominant_script
 from service.scoring.document import ScoringInput, to_document
 from service.scoring.scorer import Score
@@ -76,9 +76,10 @@ class Worker(Loop):
         dead = [(d, c) for d, c in fresh if d.deliveries > self.batching.max_deliveries]
         live = [(d, c) for d, c in fresh if d.deliveries <= self.batching.max_deliveries]
         documents = {c.id: _document(c) for _, c in fresh}
-        scores = self._score([c for _, c in live], documents)
+        calibration = self.bench.calibration.of(c.site for _, c in fresh)
+        scores = self._score([c for _, c in live], documents, calibration)
         retry = {d.entry_id for (d, _), score in zip(live, scores, strict=True) if score is None}
-        verdict_for = self._judge([c for _, c in fresh], documents)
+        verdict_for = self._judge([c for _, c in fresh], documents, calibration)
         results = [
             Outcome(c, verdict_for(c, score))
             for (_, c), score in zip(live, scores, strict=True)
@@ -97,41 +98,60 @@ class Worker(Loop):
         return len(deliveries)
 
     def _score(
-        self, comments: list[CommentText], documents: dict[str, str | None]
+        self,
+        comments: list[CommentText],
+        documents: dict[str, str | None],
+        calibration: dict[str, Calibration],
     ) -> list[Score | None]:
-        """Score a batch; if it fails, score one by one so only the bad comment is retried."""
+        """Score a batch; if it fails, score one by one so only the bad comment is retried.
+
+        What a site taught may move each comment only within the bounds its decisions in
+        the comment's script allow (policy.learned_bounds)."""
         if not comments:
             return []
         inputs = [scoring_input(c) for c in comments]
         models = self.bench.site_models.models(c.site for c in comments)
-        per_comment = [models.get(c.site) for c in comments] if models else []
+        per_comment = [models.get(c.site) for c in comments]
+        limits = [
+            learned_bounds(self._confirmed(c, calibration[c.site])) if m and m.weights else None
+            for c, m in zip(comments, per_comment, strict=True)
+        ]
         docs = [documents[c.id] for c in comments]
         try:
             made = [doc for doc in docs if doc is not None]
             if len(made) < len(docs):
                 raise ValueError("a comment has no document")
-            return list(self.bench.model.scorer.score(inputs, per_comment, made))
+            return list(self.bench.model.scorer.score(inputs, per_comment, made, limits))
         except Exception:  # noqa: BLE001 - one bad comment must not sink its batch
             return [
-                self._score_one(item, models.get(c.site))
-                for item, c in zip(inputs, comments, strict=True)
+                self._score_one(item, model, limit)
+                for item, model, limit in zip(inputs, per_comment, limits, strict=True)
             ]
 
-    def _score_one(self, item: ScoringInput, site_model: SiteModel | None) -> Score | None:
+    def _confirmed(self, comment: CommentText, site: Calibration) -> Confirmed:
+        """What the comment's site has decided on comments in its script."""
+        script = dominant_script(comment.content.body)
+        return site.confirmed(script, script in self.bench.model.scorer.card.scripts)
+
+    def _score_one(
+        self, item: ScoringInput, site_model: SiteModel | None, limit: tuple[float, float] | None
+    ) -> Score | None:
         try:
-            return self.bench.model.scorer.score([item], [site_model])[0]
+            return self.bench.model.scorer.score([item], [site_model], limits=[limit])[0]
         except Exception as exc:  # noqa: BLE001 - retried, then held for review, never lost
             log.error("event=comment.score_failed error=%s", type(exc).__name__)
             return None
 
     def _judge(
-        self, comments: list[CommentText], documents: dict[str, str | None]
+        self,
+        comments: list[CommentText],
+        documents: dict[str, str | None],
+        calibration: dict[str, Calibration],
     ) -> Callable[[CommentText, Score | None], Verdict]:
         """What gives each of these comments its verdict: its site's rules, what the site saw
         of its author, IP and near-copies, the model's score (None: unscorable), in the
         policy's order."""
         rules = self.bench.rules.rules_of(c.site for c in comments)
-        calibration = self.bench.calibration.of(c.site for c in comments)
         bands = band_keys([documents[c.id] or "" for c in comments])
         seen = self.bench.seen.observe(
             [(c, rules[c.site], b) for c, b in zip(comments, bands, strict=True)]
@@ -144,8 +164,7 @@ class Worker(Loop):
             hits = site_rules.check(comment.content, comment.created_at, seen_by_id[comment.id])
             thresholds = site.thresholds or model.thresholds
             if score is not None and score.probability > thresholds.reject_above:
-                script = dominant_script(comment.content.body)
-                confirmed = site.confirmed(script, script in model.scorer.card.scripts)
+                confirmed = self._confirmed(comment, site)
                 held = caution(score.probability, score.shipped, thresholds, confirmed)
                 hits += [held] if held is not None else []
             probability = None if score is None else score.probability

@@ -59,10 +59,11 @@ class FailingScorer:
         items: Sequence[ScoringInput],
         site_models: Sequence[SiteModel | None] = (),
         documents: Sequence[str] | None = None,
+        limits: Sequence[tuple[float, float] | None] = (),
     ) -> list[Score]:
         if any(self.marker in item.body for item in items):
             raise RuntimeError("the model cannot score this")
-        return self.real.score(items, site_models, documents)
+        return self.real.score(items, site_models, documents, limits)
 
     def learn(
         self, item: ScoringInput, model: SiteModel, label: int

@@ -4,6 +4,7 @@ its decisions choose (or an operator sets)."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -117,3 +118,60 @@ def test_thresholds_follow_the_sites_decisions_until_an_operator_sets_them(
     assert auto.exit_code == 0 and json.loads(auto.stdout)["thresholds"] is None
     refused = run.invoke(main, [*THRESHOLDS, "--approve-below", "0.9", "--reject-above", "0.1"])
     assert refused.exit_code == 2 and "approve_below" in refused.output
+
+
+RUSSIAN_SPAM = [
+    "Заработок от 5000 рублей в день без вложений, пишите в личку",
+    "Ищу людей на удалённую работу, доход от 3000 в день, подробности в личных сообщениях",
+    "Криптовалюта растёт, вложи сейчас и получи в два раза больше, пиши мне",
+    "Набираю команду для заработка в интернете, всё легально, пиши плюс в личку",
+    "Лёгкий доход без опыта, обучение бесплатно, переходи по ссылке в профиле",
+    "Продаю рабочую схему заработка на ставках, гарантия результата, пиши в лс",
+]
+RUSSIAN_READERS = [
+    "Спасибо за статью, очень интересно было почитать про историю нашего города",
+    "А когда откроют новый мост через реку? Жду уже второй год",
+    "Автор прав, в центре давно не хватает парковок и нормальных тротуаров",
+    "Были там летом с детьми, музей стоит того, только очередь большая",
+    "Интересно, сколько в итоге потратили на ремонт этой дороги",
+]
+MORE_RUSSIAN_SPAM = "Подработка на дому, доход от 2000 в день, пиши в личку за подробностями"
+
+
+def test_spam_decisions_alone_do_not_push_a_languages_ham_towards_spam(
+    client: FlaskClient, keys: Keys, post: Callable[..., str], drain: Callable[..., int]
+) -> None:
+    def elsewhere(body: str) -> float:
+        """The score the same comment gets at a site that decided nothing."""
+        payload = comment_body(body, author={"name": "A", "email": "a@mail.example", "url": ""})
+        response = client.post("/v1/comments", json=payload, headers=keys.site("fresh"))
+        drain()
+        got = client.get(f"/v1/comments/{response.json['id']}", headers=keys.site("fresh"))
+        return float(got.json["score"])
+
+    spam = [post(body) for body in RUSSIAN_SPAM]
+    drain(approve_below=0.0, reject_above=1.0)
+    _decide(client, keys, [(i, "spam") for i in spam])
+    drain()
+    readers = [post(body) for body in RUSSIAN_READERS[:2]]
+    drain()
+
+    # Taught only by spam, the site's model may not lift Russian ham into the queue.
+    for comment_id, body in zip(readers, RUSSIAN_READERS, strict=False):
+        comment = _comment(client, keys, comment_id)
+        assert comment["status"] == "approved"
+        assert comment["score"] == pytest.approx(elsewhere(body), rel=1e-6)
+
+    readers += [post(body) for body in RUSSIAN_READERS[2:]]
+    drain()
+    _decide(client, keys, [(i, "approve") for i in readers])
+    drain()
+    # With ham decided too, what the spam taught reaches new spam in that language.
+    more = post(MORE_RUSSIAN_SPAM)
+    drain()
+    moved = _logit(_comment(client, keys, more)["score"]) - _logit(elsewhere(MORE_RUSSIAN_SPAM))
+    assert moved > 1.0  # log-odds towards spam, as far as five ham decisions allow
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))

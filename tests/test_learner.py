@@ -36,11 +36,14 @@ def test_moderators_decisions_teach_the_workers(
 ) -> None:
     site, moderator = keys.site("berita"), keys.moderator("berita")
     first = _post(client, site, [NEW_GAMBLING])[0]
-    taught = _post(client, site, GAMBLING + ORDINARY)
+    # Ham decisions enough to let what the spam taught reach a new comment's verdict
+    # (policy.learned_bounds): the same ordinary comments, by three readers each.
+    texts = GAMBLING + ORDINARY * 3
+    taught = _post(client, site, texts)
     drain()
     before = client.get(f"/v1/comments/{first}", headers=site).json["score"]
 
-    for comment_id, text in zip(taught, GAMBLING + ORDINARY, strict=True):
+    for comment_id, text in zip(taught, texts, strict=True):
         decision = "spam" if text in GAMBLING else "approve"
         url = f"/v1/moderation/comments/{comment_id}/decision"
         assert client.post(url, json={"decision": decision}, headers=moderator).status_code == 200
@@ -174,10 +177,20 @@ def test_a_changed_decision_takes_back_what_the_earlier_one_taught(
     client: FlaskClient, keys: Keys, drain: Callable[..., int], redis: redis_lib.Redis
 ) -> None:
     site, moderator = keys.site("berita"), keys.moderator("berita")
-    probe = _post(client, site, [NEW_GAMBLING])[0]  # by the same reader as each probe below
+    # Decisions of both kinds first, enough that what the site taught moves the probe's
+    # score freely either way (policy.learned_bounds).
+    texts = GAMBLING[1:4] + ORDINARY * 3
+    earlier = _post(client, site, texts)
+    drain()
+    for comment_id, text in zip(earlier, texts, strict=True):
+        decision = "spam" if text in GAMBLING else "approve"
+        url = f"/v1/moderation/comments/{comment_id}/decision"
+        assert client.post(url, json={"decision": decision}, headers=moderator).status_code == 200
     decided = _post(client, site, [GAMBLING[0]])[0]
     drain()
-    shipped = client.get(f"/v1/comments/{probe}", headers=site).json["score"]
+    probe = _post(client, site, [NEW_GAMBLING])[0]  # by the same reader as each probe below
+    drain()
+    before = client.get(f"/v1/comments/{probe}", headers=site).json["score"]
     url = f"/v1/moderation/comments/{decided}/decision"
 
     def decide(decision: str) -> float:
@@ -189,12 +202,13 @@ def test_a_changed_decision_takes_back_what_the_earlier_one_taught(
 
     approved = decide("approve")  # a slip: this is spam
     spam = decide("spam")
-    assert approved < shipped < spam
+    assert approved < before < spam
     assert redis.exists(rkeys.learned_step(decided))
-    # "reject" teaches nothing, so taking back "spam" leaves the shipped model's score
-    assert math.isclose(decide("reject"), shipped, rel_tol=1e-6)
+    # "reject" teaches nothing, so taking back "spam" leaves the score as it was before
+    assert math.isclose(decide("reject"), before, rel_tol=1e-6)
     assert not redis.exists(rkeys.learned_step(decided))
-    assert int(redis.hget(rkeys.learned_versions(), "berita")) == 4  # 2 learned, 2 undone
+    # the earlier ones, then 2 learned and 2 undone
+    assert int(redis.hget(rkeys.learned_versions(), "berita")) == len(earlier) + 4
 
 
 def test_moderators_see_how_far_their_decisions_taught_the_model(

@@ -14,6 +14,7 @@ from service.moderation.policy import (
     caution,
     fitted,
     judge,
+    learned_bounds,
 )
 from service.moderation.rules import Effect, Hit
 
@@ -174,6 +175,16 @@ def test_the_model_rejects_alone_only_where_the_site_confirmed_it(
     assert judge(p, [hit] if hit else [], DEFAULT) is (
         CommentStatus.PENDING_REVIEW if hit or p <= DEFAULT.reject_above else CommentStatus.SPAM
     )
+
+
+def test_what_a_site_taught_may_move_a_script_only_as_far_as_both_kinds_were_decided() -> None:
+    # Spam decisions alone: it may clear that script's comments, never push them to spam.
+    low, high = learned_bounds(Confirmed("cyrillic", spam=10))
+    assert low < 0 == high
+    # Each ham decision lets it push further towards spam, each spam one towards ham.
+    widened = learned_bounds(Confirmed("cyrillic", spam=20, ham=5))
+    assert widened[0] < low and widened[1] > high
+    assert learned_bounds(Confirmed("arabic")) == (0.0, 0.0)
 
 
 def test_caution_never_holds_back_a_sure_rule() -> None:

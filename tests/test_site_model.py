@@ -90,6 +90,24 @@ def test_scores_learn_a_new_language_spam_from_decisions(scorer: Scorer) -> None
     assert any(r in after.reasons for r in ('"gacorjitu88"', '"maxwin"', '"daftar sekarang"'))
 
 
+def test_limits_bound_what_the_site_taught(scorer: Scorer) -> None:
+    model = SiteModel()
+    _teach(scorer, model, GAMBLING, 1)
+    items = [ScoringInput(NEW_GAMBLING), ScoringInput(NEW_ORDINARY)]
+    shipped = scorer.score(items)
+    taught = scorer.score(items, [model] * 2)
+
+    bounded = scorer.score(items, [model] * 2, limits=[(-1.0, 0.5), (0.0, 0.0)])
+    assert taught[0].probability > _sigmoid(_logit(shipped[0].probability) + 0.5)
+    assert math.isclose(
+        bounded[0].probability, _sigmoid(_logit(shipped[0].probability) + 0.5), rel_tol=1e-9
+    )
+    assert math.isclose(bounded[1].probability, shipped[1].probability, rel_tol=1e-9)
+    assert bounded[1].probability < taught[1].probability  # taught alone, it would have moved
+    # no limit for an item: what it taught applies whole
+    assert scorer.score(items, [model] * 2, limits=[None, None]) == taught
+
+
 def test_reasons_never_show_the_authors_email_domain(scorer: Scorer) -> None:
     item = ScoringInput("Lagu ini keren", author_email="someone@private-mail.example")
     model = SiteModel()
@@ -119,3 +137,7 @@ def _probability(scorer: Scorer, text: str, model: SiteModel) -> float:
 
 def _sigmoid(margin: float) -> float:
     return 1.0 / (1.0 + math.exp(-margin))
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))

@@ -33,7 +33,15 @@ from bench.quality.table import number, pct, render
 from model.data import Example, read_examples
 from service.moderation.campaigns import band_keys
 from service.moderation.comments import Author, Campaign, CommentStatus, Decision, NewComment
-from service.moderation.policy import Confirmed, Recent, Thresholds, caution, fitted, judge
+from service.moderation.policy import (
+    Confirmed,
+    Recent,
+    Thresholds,
+    caution,
+    fitted,
+    judge,
+    learned_bounds,
+)
 from service.moderation.rules import Seen, SiteRules, dominant_script
 from service.scoring.document import to_document
 from service.scoring.scorer import Scorer
@@ -76,23 +84,28 @@ class ModqSite:
         self._scored: Counter[CommentStatus] = Counter()
 
     def judge(self, examples: Sequence[Example]) -> tuple[list[float], list[CommentStatus]]:
-        scores = self._scorer.score([e.item for e in examples], [self._model] * len(examples))
+        confirmed = [self._confirmed(e) for e in examples]
+        items, models = [e.item for e in examples], [self._model] * len(examples)
+        limits = [learned_bounds(c) for c in confirmed]
+        scores = self._scorer.score(items, models, limits=limits)
         p = [s.probability for s in scores]
         campaigns = self._campaigns.join(examples)
         hits = [
             self._rules.check(_comment(e), 0.0, Seen(campaign=c))
             for e, c in zip(examples, campaigns, strict=True)
         ]
-        for e, score, found in zip(examples, scores, hits, strict=True):
-            script = dominant_script(e.item.body)
-            spam, ham = self._scripts[script, 1], self._scripts[script, 0]
-            confirmed = Confirmed(script, spam, ham, script in self._scorer.card.scripts)
-            held = caution(score.probability, score.shipped, self._thresholds, confirmed)
+        for score, found, confirmed_ in zip(scores, hits, confirmed, strict=True):
+            held = caution(score.probability, score.shipped, self._thresholds, confirmed_)
             if held is not None:
                 found.append(held)
         statuses = [judge(x, h, self._thresholds) for x, h in zip(p, hits, strict=True)]
         self._scored.update(statuses)
         return p, statuses
+
+    def _confirmed(self, example: Example) -> Confirmed:
+        script = dominant_script(example.item.body)
+        spam, ham = self._scripts[script, 1], self._scripts[script, 0]
+        return Confirmed(script, spam, ham, script in self._scorer.card.scripts)
 
     def learn(self, decided: Sequence[tuple[Example, float]]) -> None:
         counts = self._scored[CommentStatus.APPROVED], self._scored[CommentStatus.SPAM]

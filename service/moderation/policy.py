@@ -168,6 +168,23 @@ def caution(
     return None
 
 
+#: How far, in log-odds, what a site taught may move a comment per decision of the other
+#: kind in its script: towards spam per ham decision, towards ham per spam decision.
+LEARNED_PER_DECISION = 0.4
+
+
+def learned_bounds(confirmed: Confirmed) -> tuple[float, float]:
+    """The least and most the site's learned model may add to a comment's log-odds.
+
+    A site's first decisions are mostly spam (what was held, what slipped through); taught
+    only by them, its model would push every comment in their language towards spam and
+    hold or reject its ham. So it may push a script's comments towards spam only as far as
+    its ham decisions in that script let it tell them apart, and towards ham as far as its
+    spam decisions do; a few dozen decisions of each kind lift the bound out of the way.
+    """
+    return (-LEARNED_PER_DECISION * confirmed.spam, LEARNED_PER_DECISION * confirmed.ham)
+
+
 #: What a comment gets when it cannot be scored at all: a person looks at it.
 UNSCORABLE = CommentStatus.PENDING_REVIEW
 

@@ -98,12 +98,14 @@ class Scorer:
         items: Sequence[ScoringInput],
         site_models: Sequence[SiteModel | None] = (),
         documents: Sequence[str] | None = None,
+        limits: Sequence[tuple[float, float] | None] = (),
     ) -> list[Score]:
         """Score a batch; each result depends only on its own input and its site's model.
 
         `site_models` pairs each item with what its site's moderators taught (or None): its
-        log-odds are added to the shipped model's, and its words join the reasons.
-        `documents` are the items' `to_document`, when the caller made them already.
+        log-odds are added to the shipped model's, within the item's `limits` (least, most)
+        when given, and its words join the reasons. `documents` are the items'
+        `to_document`, when the caller made them already.
         """
         if not items:
             return []
@@ -116,7 +118,9 @@ class Scorer:
             found, shipped = None, margin
             if site is not None and site.weights:
                 found = site_model.features(doc, self._tokenize, row.chars)
-                margin += site.margin(found)
+                added = site.margin(found)
+                bounds = limits[n] if limits else None
+                margin += added if bounds is None else min(max(added, bounds[0]), bounds[1])
             p = _sigmoid(margin)
             alone = p if margin == shipped else _sigmoid(shipped)
             # Comments published unseen need no reasons; skipping them keeps the hot path short.

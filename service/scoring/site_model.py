@@ -21,7 +21,7 @@ from itertools import repeat
 #: rare at one site's vocabulary. Character buckets follow, numbered from BUCKETS up.
 BUCKETS = 1 << 20
 #: AdaGrad's base step, chosen by replaying streams of decisions (docs/model.md).
-LEARNING_RATE = 1.0
+LEARNING_RATE = 2.0
 #: Where a feature's sum of squared gradients starts, so that confirming a verdict the model
 #: was already sure of takes a small step, not the full rate (docs/model.md).
 INITIAL_SQUARES = 1e-3

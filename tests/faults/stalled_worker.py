@@ -22,6 +22,7 @@ class Hang:
         items: Sequence[ScoringInput],
         site_models: Sequence[object] = (),
         documents: Sequence[str] | None = None,
+        limits: Sequence[object] = (),
     ) -> list[Score]:
         print(f"holding {len(items)}", flush=True)
         time.sleep(3600)
