@@ -15,12 +15,13 @@ from service.moderation.campaigns import band_keys
 from service.moderation.comments import Verdict
 from service.moderation.errors import StorageUnavailableError
 from service.moderation.policy import Calibration, Confirmed, caution, judge, learned_bounds
-from service.moderation.rules import dominant_script
+from service.moderation.rules import Seen, SiteRules, dominant_script
 from service.scoring.document import ScoringInput, to_document
 from service.scoring.scorer import Score
 from service.scoring.site_model import SiteModel
 from service.settings import Settings
 from service.storage.comment_hash import CommentText
+from service.storage.seen import Seeing
 from service.storage.streams import Delivery, IntakeStream
 from service.storage.verdicts import Outcome
 
@@ -77,9 +78,15 @@ class Worker(Loop):
         live = [(d, c) for d, c in fresh if d.deliveries <= self.batching.max_deliveries]
         documents = {c.id: _document(c) for _, c in fresh}
         calibration = self.bench.calibration.of(c.site for _, c in fresh)
-        scores = self._score([c for _, c in live], documents, calibration)
+        rules = self.bench.rules.rules_of(c.site for _, c in fresh)
+        # Redis records the batch for the rules while the model scores it.
+        seeing = self._observe([c for _, c in fresh], documents, rules)
+        try:
+            scores = self._score([c for _, c in live], documents, calibration)
+        finally:
+            seen = dict(zip([c.id for _, c in fresh], seeing.result(), strict=True))
         retry = {d.entry_id for (d, _), score in zip(live, scores, strict=True) if score is None}
-        verdict_for = self._judge([c for _, c in fresh], documents, calibration)
+        verdict_for = self._judge(rules, calibration, seen)
         results = [
             Outcome(c, verdict_for(c, score))
             for (_, c), score in zip(live, scores, strict=True)
@@ -142,26 +149,33 @@ class Worker(Loop):
             log.error("event=comment.score_failed error=%s", type(exc).__name__)
             return None
 
-    def _judge(
+    def _observe(
         self,
         comments: list[CommentText],
         documents: dict[str, str | None],
-        calibration: dict[str, Calibration],
-    ) -> Callable[[CommentText, Score | None], Verdict]:
-        """What gives each of these comments its verdict: its site's rules, what the site saw
-        of its author, IP and near-copies, the model's score (None: unscorable), in the
-        policy's order."""
-        rules = self.bench.rules.rules_of(c.site for c in comments)
+        rules: dict[str, SiteRules],
+    ) -> Seeing:
+        """Send the batch to be recorded where the site's flood, duplicate and campaign rules
+        look; what each site saw before each comment is read from the answer."""
         bands = band_keys([documents[c.id] or "" for c in comments])
-        seen = self.bench.seen.observe(
+        return self.bench.seen.send(
             [(c, rules[c.site], b) for c, b in zip(comments, bands, strict=True)]
         )
-        seen_by_id = {c.id: s for c, s in zip(comments, seen, strict=True)}
+
+    def _judge(
+        self,
+        rules: dict[str, SiteRules],
+        calibration: dict[str, Calibration],
+        seen: dict[str, Seen],
+    ) -> Callable[[CommentText, Score | None], Verdict]:
+        """What gives each comment its verdict: its site's rules, what the site saw of its
+        author, IP and near-copies, the model's score (None: unscorable), in the policy's
+        order."""
         model = self.bench.model
 
         def verdict(comment: CommentText, score: Score | None) -> Verdict:
             site_rules, site = rules[comment.site], calibration[comment.site]
-            hits = site_rules.check(comment.content, comment.created_at, seen_by_id[comment.id])
+            hits = site_rules.check(comment.content, comment.created_at, seen[comment.id])
             thresholds = site.thresholds or model.thresholds
             if score is not None and score.probability > thresholds.reject_above:
                 confirmed = self._confirmed(comment, site)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from service.moderation.text import has_mixed_script, normalize
+from service.moderation.text import URL, has_mixed_script, may_have_link, normalize
 
 
 @pytest.mark.parametrize(
@@ -44,3 +46,28 @@ def test_digits_of_any_script_become_ascii(raw: str, expected: str) -> None:
 
 def test_zero_width_and_bidi_controls_are_removed() -> None:
     assert normalize("fr\u200bee mo\u200dney \u202egift\u202c\ufeff") == "free money gift"
+
+
+# Text made of the pieces links are made of, so that near-links are common.
+_PIECES = st.sampled_from(["www", ".", "://", "http", "com", "рф", "co", "x", "-", "/", " ", "я"])
+
+
+@given(st.lists(_PIECES, max_size=12).map("".join) | st.text(max_size=40))
+def test_the_link_hint_never_misses_a_link(text: str) -> None:
+    text = text.lower()
+    assert may_have_link(text) or not URL.search(text)
+
+
+@pytest.mark.parametrize(
+    "text, hinted",
+    [
+        ("see www.example.org now", True),
+        ("http://localhost/x", True),
+        ("сайт пример.рф", True),
+        ("a sentence. another one", False),
+        ("version 2.0 is out", False),
+    ],
+)
+def test_the_link_hint_passes_over_plain_sentences(text: str, hinted: bool) -> None:
+    assert may_have_link(text) is hinted
+    assert bool(URL.search(text)) is hinted

@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from service.moderation.comments import Campaign, Decision, FormEvidence, NewComment
-from service.moderation.text import URL, fold_for_links, normalize
+from service.moderation.text import URL, fold_for_links, may_have_link, normalize
 
 #: WordPress's `comment_max_links` default: hold a comment with this many links or more.
 DEFAULT_MAX_LINKS = 2
@@ -146,7 +146,8 @@ def count_links(comment: NewComment) -> int:
     # Links are ASCII once NFKC has made fullwidth dots and letters plain: the other folds
     # of `normalize` cannot make or unmake one, so they are not paid for here.
     text = body.lower() if body.isascii() else fold_for_links(body)
-    return len(URL.findall(text)) + bool(comment.author.url.strip())
+    links = len(URL.findall(text)) if may_have_link(text) else 0
+    return links + bool(comment.author.url.strip())
 
 
 def dominant_script(text: str) -> str:

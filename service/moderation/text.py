@@ -52,6 +52,14 @@ _TLDS = (
 )
 _DOMAIN = rf"(?:[^\W_](?:[\w-]*[^\W_])?\.)+(?:{_TLDS})"
 URL = re.compile(rf"\b(?:https?://|www\.)[^\s<>\"']+|\b{_DOMAIN}\b(?:[/?#][^\s<>\"']*)?")
+# Every URL match holds "://", "www." or a dot before one of the TLDs: looking for those
+# first spares most comments the full pattern, which tries a domain at every word.
+_LINK_HINT = re.compile(rf"://|www\.|\.(?:{_TLDS})\b")
+
+
+def may_have_link(text: str) -> bool:
+    """False only if URL cannot match anywhere in `text` (lowercase)."""
+    return _LINK_HINT.search(text) is not None
 
 
 def normalize(text: str) -> str:

@@ -11,6 +11,7 @@ from service.moderation.text import (
     SPACE,
     URL,
     has_mixed_word,
+    may_have_link,
     normalize,
 )
 from service.scoring.tokens import (
@@ -87,7 +88,7 @@ def tag_entities(text: str) -> Tagged:
     links = 0
     if "@" in text:
         text = _EMAIL_RE.sub(f" {EMAIL} ", text)
-    if "." in text:
+    if "." in text and may_have_link(text):
         text, links = URL.subn(lambda m: _link_token(m.group(), tokens), text)
     if _DIGIT.search(text):
         text = _PRICE_RE.sub(f" {PRICE} ", text)

@@ -28,7 +28,7 @@ from service.storage.comment_hash import (
 )
 from service.storage.connection import run_script, translate_errors
 from service.storage.durability import Guard
-from service.storage.verdicts import Outcome, VerdictWriter, read_texts
+from service.storage.verdicts import Outcome, TextReader, VerdictWriter
 
 _DECIDE_RETRIES = 20
 _DAY_S = 86_400
@@ -90,6 +90,7 @@ class CommentStore:
         self._retention = retention
         self._verdicts = VerdictWriter(client, retention.spam_days * _DAY_S)
         self._add = client.register_script(_ADD_COMMENTS)
+        self._texts = TextReader(client)
 
     @translate_errors
     def add(self, site: str, content: NewComment, author_key: str = "") -> Comment:
@@ -142,12 +143,12 @@ class CommentStore:
     @translate_errors
     def unscored(self, comment_ids: Sequence[str]) -> list[CommentText | None]:
         """What the model reads of these comments; None where one is missing or scored."""
-        return read_texts(self._redis, comment_ids, scored_too=False)
+        return self._texts.read(comment_ids, scored_too=False)
 
     @translate_errors
     def texts(self, comment_ids: Sequence[str]) -> list[CommentText | None]:
         """What the model reads of these comments, scored or not; None where one is gone."""
-        return read_texts(self._redis, comment_ids, scored_too=True)
+        return self._texts.read(comment_ids, scored_too=True)
 
     @translate_errors
     def apply_verdicts(self, outcomes: Sequence[Outcome]) -> list[int]:

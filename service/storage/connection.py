@@ -75,3 +75,37 @@ def run_script(
         return client.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
     except redis.exceptions.NoScriptError:  # a restarted or flushed Redis
         return script(keys=keys, args=args)
+
+
+class Sent:
+    """A script call sent to Redis, its reply read later: the caller works while Redis runs
+    it (the worker scores a batch while Redis records it for the rules)."""
+
+    def __init__(
+        self, client: redis.Redis, script: Script, keys: Sequence[str], args: Sequence[str]
+    ) -> None:
+        self._client, self._script, self._keys, self._args = client, script, keys, args
+        self._connection = client.connection_pool.get_connection()
+        try:
+            self._connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        except BaseException:
+            self._release(broken=True)
+            raise
+
+    def result(self) -> Any:
+        """The script's reply (run again by `run_script` if Redis had lost the script)."""
+        try:
+            reply = self._connection.read_response()
+        except redis.exceptions.NoScriptError:  # the reply is read: the connection is clean
+            self._release(broken=False)
+            return run_script(self._client, self._script, self._keys, self._args)
+        except BaseException:
+            self._release(broken=True)  # a reply may still be on its way: never reuse it
+            raise
+        self._release(broken=False)
+        return reply
+
+    def _release(self, broken: bool) -> None:
+        if broken:
+            self._connection.disconnect()
+        self._client.connection_pool.release(self._connection)

@@ -15,7 +15,7 @@ from service.moderation.comments import Campaign, Decision
 from service.moderation.rules import DUPLICATE_WINDOW_S, Seen, SiteRules
 from service.storage import keys
 from service.storage.comment_hash import CommentText
-from service.storage.connection import run_script, translate_errors
+from service.storage.connection import Sent, translate_errors
 
 #: A flood set keeps this many windows of history, so that comments scored out of order
 #: still find the ones posted just before them.
@@ -132,21 +132,39 @@ class SeenStore:
         self._redis = client
         self._script = client.register_script(_OBSERVE)
 
-    @translate_errors
     def observe(
         self, comments: Sequence[tuple[CommentText, SiteRules, tuple[str, ...]]]
     ) -> list[Seen]:
         """Record these comments (each with its rules and `campaigns.band_keys`) and return
         what each one's site saw before it."""
+        return self.send(comments).result()
+
+    @translate_errors
+    def send(self, comments: Sequence[tuple[CommentText, SiteRules, tuple[str, ...]]]) -> Seeing:
+        """`observe`, its answer read later: Redis records the comments meanwhile."""
         if not comments:
-            return []
+            return Seeing(None)
         script_keys: list[str] = []
         args = [str(DUPLICATE_WINDOW_S), str(2 * _WEEK_S + 86_400)]
         for comment, rules, bands in comments:
             script_keys += _keys(comment, rules)
             args += _args(comment, rules)
             args += bands or [""] * BANDS
-        replies = run_script(self._redis, self._script, script_keys, args)
+        return Seeing(Sent(self._redis, self._script, script_keys, args))
+
+
+class Seeing:
+    """What the sites saw of a batch, on its way from Redis."""
+
+    def __init__(self, sent: Sent | None) -> None:
+        self._sent = sent
+
+    @translate_errors
+    def result(self) -> list[Seen]:
+        """What each comment's site saw before it, in the order sent."""
+        if self._sent is None:
+            return []
+        replies = self._sent.result()
         return [_seen(replies[n : n + 7]) for n in range(0, len(replies), 7)]
 
 
