@@ -126,7 +126,8 @@ def _phone_token(match: re.Match[str]) -> str:
 def form_signals(body: str, author_name: str, author_email: str, author_url: str) -> list[str]:
     """Return signal tokens from the comment form and from how the body is written."""
     signals = _writing_signals(body)
-    if author_name and URL.search(normalize(author_name)):
+    name = normalize(author_name) if author_name else ""
+    if name and may_have_link(name) and URL.search(name):
         signals.append(Signal.AUTHOR_NAME_URL)
     if _is_slogan(author_name):
         signals.append(Signal.AUTHOR_SLOGAN)
