@@ -29,6 +29,7 @@ from service.storage.learned import LearnedStore
 from service.storage.privacy import PrivacyStore, load_pepper
 from service.storage.probe import Probe
 from service.storage.sites import RulesStore
+from service.storage.waits import VerdictWaits
 
 log = logging.getLogger("modq.api")
 
@@ -90,7 +91,8 @@ def _services(settings: Settings, client: redis.Redis) -> Services:
     )
     proxies = tuple(ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies)
     version, error = _model_check(settings)
-    return Services(moderation_, Probe(client, guard), rate_limits, proxies, version, error)
+    waits = VerdictWaits(client, settings.wait_slots)
+    return Services(moderation_, Probe(client, guard), rate_limits, waits, proxies, version, error)
 
 
 def _model_check(settings: Settings) -> tuple[str | None, str]:

@@ -109,6 +109,8 @@ class Settings:
     port: int = _setting("MODQ_PORT", _int(1), 8000)
     api_workers: int = _setting("MODQ_API_WORKERS", _int(1), 2)
     api_threads: int = _setting("MODQ_API_THREADS", _int(1), 16)
+    #: Requests per API process that may wait for a verdict at once (`Prefer: wait`).
+    wait_slots: int = _setting("MODQ_WAIT_SLOTS", _int(0), 8)
     scoring_workers: int = _setting("MODQ_SCORING_WORKERS", _int(0), 1)
     learning_workers: int = _setting("MODQ_LEARNING_WORKERS", _int(0), 1)
     model_path: Path = _setting("MODQ_MODEL_PATH", Path, DEFAULT_MODEL_PATH)

@@ -11,7 +11,7 @@ from service.api.limits import Network, RateLimits, client_address
 from service.api.parsing import Blueprint
 from service.moderation.access import Principal
 from service.moderation.errors import AuthenticationError
-from service.moderation.ports import Monitor
+from service.moderation.ports import Monitor, VerdictWaiter
 from service.moderation.workflow import Moderation
 
 
@@ -22,6 +22,7 @@ class Services:
     moderation: Moderation
     monitor: Monitor
     limits: RateLimits
+    waits: VerdictWaiter
     trusted_proxies: tuple[Network, ...]
     #: The version of the model file that passed its checks, or None and why it did not.
     model_version: str | None

@@ -115,3 +115,9 @@ class Monitor(Protocol):
     def durability(self) -> Durability: ...
 
     def stats(self) -> Stats: ...
+
+
+class VerdictWaiter(Protocol):
+    """Lets a request wait, within a bound, for a comment's verdict."""
+
+    def wait(self, comment_id: str, timeout_s: float, scored: Callable[[], bool]) -> bool: ...

@@ -14,6 +14,11 @@ def intake_stream() -> str:
     return f"{PREFIX}:intake"
 
 
+def verdicts_channel() -> str:
+    """Pub/sub channel on which each batch's written verdicts are announced (their ids)."""
+    return f"{PREFIX}:verdicts"
+
+
 def dead_letter_stream() -> str:
     """Comments that failed scoring too many times, kept for operators."""
     return f"{PREFIX}:deadletter"

@@ -21,7 +21,7 @@ from service.storage.connection import run_script
 # every write is fsynced and copied to the AOF, so fewer commands is less for Redis to do.
 _APPLY_VERDICTS = """
 local now, spam_ttl, dead = ARGV[1], tonumber(ARGV[2]), KEYS[1]
-local results, counts = {}, {}
+local results, counts, written = {}, {}, {}
 for i = 0, (#KEYS - 1) / 4 - 1 do
   local comment, queue, counters, ip = unpack(KEYS, i*4+2, i*4+5)
   local status, score, reasons, version, id, deliveries = unpack(ARGV, i*6+3, i*6+8)
@@ -49,15 +49,18 @@ for i = 0, (#KEYS - 1) / 4 - 1 do
       redis.call('XADD', dead, '*', 'id', id, 'site', site, 'deliveries', deliveries, 'at', now)
     end
     results[i+1] = 1
+    written[#written+1] = id
   end
 end
+-- Requests waiting for these verdicts (Prefer: wait) are woken by one message per batch.
+if #written > 0 then redis.call('PUBLISH', 'CHANNEL', table.concat(written, ' ')) end
 for counters, by_status in pairs(counts) do
   for status, n in pairs(by_status) do
     redis.call('HINCRBY', counters, 'scored_' .. status, n)
   end
 end
 return results
-"""
+""".replace("CHANNEL", keys.verdicts_channel())
 
 
 @dataclass(frozen=True)
