@@ -14,9 +14,10 @@ from flask_smorest import Api
 from limits.storage import RedisStorage
 
 from service import logs
-from service.api import comments, errors, health, metrics, moderation, privacy, review
+from service.api import comments, errors, health, metrics, moderation, privacy, review, webhooks
 from service.api.context import Services
 from service.api.limits import RateLimits
+from service.moderation.webhooks import SiteWebhooks
 from service.moderation.workflow import Moderation
 from service.scoring.model_file import ModelIntegrityError, verify_model_file
 from service.settings import Settings
@@ -30,6 +31,8 @@ from service.storage.privacy import PrivacyStore, load_pepper
 from service.storage.probe import Probe
 from service.storage.sites import RulesStore
 from service.storage.waits import VerdictWaits
+from service.storage.webhooks import WebhookStore
+from service.webhook_sender import resolve
 
 log = logging.getLogger("modq.api")
 
@@ -62,8 +65,8 @@ def create_app(settings: Settings | None = None, client: redis.Redis | None = No
     app.extensions["modq"] = _services(settings, client)
     api = Api(app, spec_kwargs={"info": {"description": "Comment moderation API."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blueprint in (comments.blp, moderation.blp, privacy.blp, health.blp, metrics.blp):
-        api.register_blueprint(blueprint)
+    for module in (comments, moderation, privacy, webhooks, health, metrics):
+        api.register_blueprint(module.blp)
     app.register_blueprint(review.blp)  # a page, not an API operation: kept out of OpenAPI
     errors.register(app)
     if log.isEnabledFor(logging.INFO):  # the timer only feeds the request log line
@@ -92,7 +95,10 @@ def _services(settings: Settings, client: redis.Redis) -> Services:
     proxies = tuple(ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies)
     version, error = _model_check(settings)
     waits = VerdictWaits(client, settings.wait_slots)
-    return Services(moderation_, Probe(client, guard), rate_limits, waits, proxies, version, error)
+    webhooks_ = SiteWebhooks(WebhookStore(client), resolve, settings.webhook_allow_private)
+    return Services(
+        moderation_, Probe(client, guard), rate_limits, waits, webhooks_, proxies, version, error
+    )
 
 
 def _model_check(settings: Settings) -> tuple[str | None, str]:

@@ -121,6 +121,17 @@ def learner(burst: bool, name: str | None) -> None:
     _run_loop(Learner.build, "learner", burst, name)
 
 
+@main.command()
+@BURST
+def sender(burst: bool) -> None:
+    """Run the webhook sender (each site's events to its webhook) until SIGTERM."""
+    from service.webhook_sender import run_process
+
+    settings = load_settings()
+    with redis_for(settings) as url:
+        run_process(settings, url, burst=burst)
+
+
 def _run_loop(build: Build, kind: str, burst: bool, name: str | None) -> None:
     from service.loop import run_process
 
@@ -203,7 +214,8 @@ def redis_client() -> Iterator[Any]:
 
 
 # Registered last: they use redis_client above.
-from service.sites_cli import learned, sites  # noqa: E402
+from service.sites_cli import learned, sites, webhooks  # noqa: E402
 
 main.add_command(learned)
 main.add_command(sites)
+main.add_command(webhooks)

@@ -95,6 +95,7 @@ class Supervisor:
             Child("api", gunicorn_args(settings)),
             *_loops("worker", settings.scoring_workers),
             *_loops("learner", settings.learning_workers),
+            Child("sender", [sys.executable, "-m", "service", "sender"]),
         ]
 
     def stop(self, *_: object) -> None:

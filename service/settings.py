@@ -105,6 +105,8 @@ class Settings:
     data_dir: Path = _setting("MODQ_DATA_DIR", Path, Path("var"))
     redis_server: str | None = _setting("MODQ_REDIS_SERVER", str, None)
     accept_data_loss: bool = _setting("MODQ_ACCEPT_DATA_LOSS", _bool, False)
+    #: Let webhooks post to loopback and private addresses (local set-ups, tests).
+    webhook_allow_private: bool = _setting("MODQ_WEBHOOK_ALLOW_PRIVATE", _bool, False)
     host: str = _setting("MODQ_HOST", str, "127.0.0.1")
     port: int = _setting("MODQ_PORT", _int(1), 8000)
     api_workers: int = _setting("MODQ_API_WORKERS", _int(1), 2)

@@ -153,3 +153,74 @@ def _listed(name: str, value: Any) -> Any:
     if not name.endswith(("_words", "_scripts")):
         return value
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+@click.group()
+def webhooks() -> None:
+    """Each site's webhook: where modq posts its comment events, and how delivery goes."""
+
+
+def _site_webhooks(client: Any) -> Any:
+    from service.cli import load_settings
+    from service.moderation.webhooks import SiteWebhooks
+    from service.storage.webhooks import WebhookStore
+    from service.webhook_sender import resolve
+
+    allow_private = load_settings().webhook_allow_private
+    return SiteWebhooks(WebhookStore(client), resolve, allow_private)
+
+
+def _webhook_errors() -> Any:
+    from service.moderation.errors import NoWebhookError, WebhookURLError
+
+    return (NoWebhookError, WebhookURLError)
+
+
+@webhooks.command("set")
+@SITE
+@click.option("--url", required=True, help="Where to post, http(s)://...")
+def webhooks_set(site: str, url: str) -> None:
+    """Point a site's webhook at URL with a new signing secret (printed this once)."""
+    with redis_client() as client:
+        try:
+            endpoint = _site_webhooks(client).set_for(site, url)
+        except _webhook_errors() as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps({"site": site, "url": endpoint.url, "secret": endpoint.secret}))
+
+
+@webhooks.command("show")
+@SITE
+def webhooks_show(site: str) -> None:
+    """A site's webhook and its delivery health (events waiting, parked, last error)."""
+    import dataclasses
+
+    with redis_client() as client:
+        try:
+            health = _site_webhooks(client).health_of(site)
+        except _webhook_errors() as exc:
+            raise click.ClickException(f"no webhook for {site}") from exc
+    click.echo(json.dumps({"site": site, **dataclasses.asdict(health)}, sort_keys=True))
+
+
+@webhooks.command("remove")
+@SITE
+def webhooks_remove(site: str) -> None:
+    """Remove a site's webhook and every event waiting for it."""
+    with redis_client() as client:
+        try:
+            _site_webhooks(client).remove_for(site)
+        except _webhook_errors() as exc:
+            raise click.ClickException(f"no webhook for {site}") from exc
+    click.echo(f"removed the webhook of {site}")
+
+
+@webhooks.command("redeliver")
+@SITE
+def webhooks_redeliver(site: str) -> None:
+    """Queue a site's parked events again (after its receiver is fixed)."""
+    from service.storage.webhooks import WebhookStore
+
+    with redis_client() as client:
+        count = WebhookStore(client).redeliver(site)
+    click.echo(f"{count} parked events of {site} queued again")

@@ -32,6 +32,9 @@ OPERATIONS = [
     "POST /v1/moderation/decisions",
     "POST /v1/moderation/campaigns/{campaign_id}/decision",
     "POST /v1/privacy/erase",
+    "PUT /v1/webhook",
+    "GET /v1/webhook",
+    "DELETE /v1/webhook",
     "GET /healthz",
     "GET /readyz",
     "GET /metrics",
@@ -58,6 +61,8 @@ NO_INPUT = {
     "GET /metrics",
     "GET /v1/moderation/learning",
     "GET /v1/moderation/settings",
+    "GET /v1/webhook",
+    "DELETE /v1/webhook",
 }
 CASES = [(label, GenerationMode.POSITIVE) for label in OPERATIONS] + [
     (label, GenerationMode.NEGATIVE) for label in OPERATIONS if label not in NO_INPUT

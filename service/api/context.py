@@ -12,6 +12,7 @@ from service.api.parsing import Blueprint
 from service.moderation.access import Principal
 from service.moderation.errors import AuthenticationError
 from service.moderation.ports import Monitor, VerdictWaiter
+from service.moderation.webhooks import SiteWebhooks
 from service.moderation.workflow import Moderation
 
 
@@ -23,6 +24,7 @@ class Services:
     monitor: Monitor
     limits: RateLimits
     waits: VerdictWaiter
+    webhooks: SiteWebhooks
     trusted_proxies: tuple[Network, ...]
     #: The version of the model file that passed its checks, or None and why it did not.
     model_version: str | None

@@ -15,8 +15,10 @@ from service.moderation.errors import (
     CommentNotFoundError,
     DecisionConflictError,
     ModqError,
+    NoWebhookError,
     PermissionDeniedError,
     StorageUnavailableError,
+    WebhookURLError,
 )
 
 log = logging.getLogger("modq.api")
@@ -29,6 +31,8 @@ _DOMAIN_STATUS: dict[type[ModqError], int] = {
     PermissionDeniedError: 403,
     CommentNotFoundError: 404,
     DecisionConflictError: 409,
+    NoWebhookError: 404,
+    WebhookURLError: 422,
 }
 
 #: What each place webargs reads from is called in a message.
@@ -37,6 +41,7 @@ _PARTS = {"json": "the request body", "query": "the query string", "view_args": 
 _DOMAIN_MESSAGE: dict[type[ModqError], str] = {
     AuthenticationError: "send a valid key as 'Authorization: Bearer <key>'",
     CommentNotFoundError: "no such comment",
+    NoWebhookError: "no webhook is set for this site",
 }
 
 

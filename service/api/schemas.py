@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from marshmallow import (
@@ -16,7 +15,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from service.moderation.comments import Author, Comment, FormEvidence, NewComment
+from service.moderation.comments import Author, Comment, FormEvidence, NewComment, iso_time
 
 #: Field names only modq may set; a client sending one is refused, not ignored.
 SERVER_FIELDS = ("id", "site", "status", "score", "reasons", "created_at")
@@ -146,7 +145,7 @@ class CommentIn(Schema):
 
 
 def _iso(timestamp: float | None) -> str | None:
-    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC).isoformat()
+    return None if timestamp is None else iso_time(timestamp)
 
 
 def _decided_by(comment: Comment) -> str | None:
@@ -226,3 +225,43 @@ class EraseIn(Schema):
 
 class EraseOut(Schema):
     erased = fields.Integer(metadata={"description": "how many comments were erased"})
+
+
+class WebhookIn(Schema):
+    """Where modq posts the site's comment events."""
+
+    SUBJECT: ClassVar[str] = "a webhook"
+
+    url = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2048),
+        metadata={"format": "uri", "example": "https://news.example/wp-json/modq/v1/events"},
+    )
+
+
+class WebhookSet(Schema):
+    """The webhook as set, with the secret that signs its events: shown this once."""
+
+    url = fields.String()
+    secret = fields.String(metadata={"description": "whsec_...: verify with standardwebhooks"})
+    created_at = fields.Function(lambda e: iso_time(e.created_at))
+
+
+def _when(name: str) -> fields.Function:
+    return fields.Function(lambda h: iso_time(v) if (v := getattr(h, name)) is not None else None)
+
+
+class WebhookOut(Schema):
+    """Where the site's webhook points and how its deliveries go (never its secret)."""
+
+    url = fields.String()
+    created_at = _when("created_at")
+    pending = fields.Integer(metadata={"description": "events waiting to be delivered"})
+    parked = fields.Integer(metadata={"description": "events that failed for a day"})
+    delivered = fields.Integer()
+    attempts = fields.Integer(metadata={"description": "failures of the oldest waiting event"})
+    failing_since = _when("failing_since")
+    last_attempt_at = _when("last_attempt_at")
+    last_status = fields.String(metadata={"description": "the receiver's last HTTP status"})
+    last_error = fields.String()
+    last_delivered_at = _when("last_delivered_at")

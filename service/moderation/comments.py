@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 
 class CommentStatus(enum.StrEnum):
@@ -114,3 +115,8 @@ class Comment:
     campaign: Campaign | None = None
     #: Moderators' earlier decisions on this author's comments; filled for moderators only.
     author_history: dict[str, int] = field(default_factory=dict)
+
+
+def iso_time(timestamp: float) -> str:
+    """A Unix time as the API and webhook events write it (ISO 8601, UTC)."""
+    return datetime.fromtimestamp(timestamp, UTC).isoformat()

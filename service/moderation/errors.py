@@ -23,3 +23,11 @@ class PermissionDeniedError(ModqError):
 
 class StorageUnavailableError(ModqError):
     """Storage cannot take or give data now (down, full, or unsafe); nothing was written."""
+
+
+class WebhookURLError(ModqError):
+    """A webhook URL modq will not post to (its message says why)."""
+
+
+class NoWebhookError(ModqError):
+    """The site has no webhook."""

@@ -17,6 +17,7 @@ from service.moderation.comments import (
     NewComment,
 )
 from service.moderation.errors import StorageUnavailableError
+from service.moderation.webhooks import decided_event
 from service.settings import Settings
 from service.storage import keys
 from service.storage.comment_hash import (
@@ -197,8 +198,11 @@ class CommentStore:
                     if current is None or current.site != site:
                         return None
                     decided = change(current)
+                    hooked = pipe.exists(keys.webhook(site))
                     pipe.multi()
                     _write_decision(pipe, current, decided)
+                    if hooked:
+                        _record_event(pipe, decided)
                     self._expire_if_spam(pipe, decided)
                     pipe.execute()
                     return decided
@@ -260,6 +264,14 @@ class CommentStore:
                 pipe.expire(keys.comment_ip(comment.id), self._retention.spam_days * _DAY_S)
         else:
             pipe.persist(keys.comment(comment.id))
+
+
+def _record_event(pipe: redis.client.Pipeline, decided: Comment) -> None:
+    """Queue a `comment.decided` event for the site's webhook, in the decision's write."""
+    now = time.time()
+    event_id, body = decided_event(decided, now)
+    pipe.rpush(keys.webhook_events(decided.site), f"{event_id} {body}")
+    pipe.zadd(keys.webhooks_due(), {decided.site: now}, nx=True)
 
 
 def _write_decision(pipe: redis.client.Pipeline, before: Comment, after: Comment) -> None:

@@ -140,3 +140,23 @@ def api_key_index() -> str:
 def worker_heartbeat() -> str:
     """Hash of scoring workers: consumer name -> last beat (unix seconds) and model version."""
     return f"{PREFIX}:workers"
+
+
+def webhook(site: str) -> str:
+    """Hash of a site's webhook: url, secret, created_at, and how its deliveries went."""
+    return f"{PREFIX}:webhook:{site}"
+
+
+def webhook_events(site: str) -> str:
+    """List of a site's webhook events waiting to be delivered, oldest first ("<id> <body>")."""
+    return f"{PREFIX}:webhook:{site}:events"
+
+
+def webhook_parked(site: str) -> str:
+    """List of a site's webhook events that failed for a day, kept for an operator."""
+    return f"{PREFIX}:webhook:{site}:parked"
+
+
+def webhooks_due() -> str:
+    """Sorted set of the sites with webhook events to deliver, by when to try next (Unix s)."""
+    return f"{PREFIX}:webhooks:due"

@@ -9,24 +9,28 @@ from dataclasses import dataclass
 
 import redis
 
-from service.moderation.comments import Verdict
+from service.moderation.comments import Verdict, iso_time
 from service.storage import keys
 from service.storage.comment_hash import TEXT, CommentText, read_text
 from service.storage.connection import run_script
 
 # Writes every effect of each verdict of a batch once per comment id: a redelivered comment
 # finds `scored_at` set and changes nothing, and a moderator's decision is never overwritten.
-# KEYS: the dead-letter stream, then fours per comment; ARGV: the batch's time and spam TTL,
-# then sixes per comment. One HMGET and one HSET per comment, counters summed per batch:
-# every write is fsynced and copied to the AOF, so fewer commands is less for Redis to do.
+# KEYS: the dead-letter stream and the webhooks' schedule, then sixes per comment (its
+# hash, its site's queue and counters, its IP key, its site's webhook and webhook events);
+# ARGV: the batch's time (Unix seconds and ISO 8601) and spam TTL, then sixes per comment.
+# One HMGET and one HSET per comment, counters summed per batch: every write is fsynced and
+# copied to the AOF, so fewer commands is less for Redis to do. A site with a webhook gets
+# a `comment.scored` event in the same write as the verdict (webhooks.py's shape).
 _APPLY_VERDICTS = """
-local now, spam_ttl, dead = ARGV[1], tonumber(ARGV[2]), KEYS[1]
-local results, counts, written = {}, {}, {}
-for i = 0, (#KEYS - 1) / 4 - 1 do
-  local comment, queue, counters, ip = unpack(KEYS, i*4+2, i*4+5)
-  local status, score, reasons, version, id, deliveries = unpack(ARGV, i*6+3, i*6+8)
-  local before, created, scored, site = unpack(
-    redis.call('HMGET', comment, 'status', 'created_us', 'scored_at', 'site'))
+local now, iso, spam_ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local dead, due = KEYS[1], KEYS[2]
+local results, counts, written, hooked = {}, {}, {}, {}
+for i = 0, (#KEYS - 2) / 6 - 1 do
+  local comment, queue, counters, ip, hook, events = unpack(KEYS, i*6+3, i*6+8)
+  local status, score, reasons, version, id, deliveries = unpack(ARGV, i*6+4, i*6+9)
+  local before, created, scored, site, thread = unpack(
+    redis.call('HMGET', comment, 'status', 'created_us', 'scored_at', 'site', 'thread'))
   if not before then
     results[i+1] = -1
   elseif scored then
@@ -47,6 +51,15 @@ for i = 0, (#KEYS - 1) / 4 - 1 do
     end
     if deliveries ~= '0' then
       redis.call('XADD', dead, '*', 'id', id, 'site', site, 'deliveries', deliveries, 'at', now)
+    end
+    if hooked[hook] == nil then hooked[hook] = redis.call('EXISTS', hook) == 1 end
+    if hooked[hook] then
+      local body = '{"type":"comment.scored","timestamp":"' .. iso .. '","data":{"id":"' .. id
+        .. '","thread":' .. cjson.encode(thread or '') .. ',"status":"' .. after
+        .. '","score":' .. (score ~= '' and score or 'null') .. ',"reasons":' .. reasons
+        .. ',"decided_by":"model","time":"' .. iso .. '"}}'
+      redis.call('RPUSH', events, 'msg_' .. id .. '_scored ' .. body)
+      redis.call('ZADD', due, 'NX', now, site)
     end
     results[i+1] = 1
     written[#written+1] = id
@@ -117,8 +130,9 @@ class VerdictWriter:
         """Write each verdict unless one is already stored; 1 written, 0 kept, -1 no comment."""
         if not outcomes:
             return []
-        script_keys = [keys.dead_letter_stream()]
-        args = [repr(time.time()), str(self._spam_ttl_s)]
+        script_keys = [keys.dead_letter_stream(), keys.webhooks_due()]
+        now = time.time()
+        args = [repr(now), iso_time(now), str(self._spam_ttl_s)]
         for outcome in outcomes:
             comment, verdict = outcome.comment, outcome.verdict
             script_keys += [
@@ -126,6 +140,8 @@ class VerdictWriter:
                 keys.review_queue(comment.site),
                 keys.site_counters(comment.site),
                 keys.comment_ip(comment.id),
+                keys.webhook(comment.site),
+                keys.webhook_events(comment.site),
             ]
             args += [
                 verdict.status.value,
