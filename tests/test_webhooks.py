@@ -199,6 +199,8 @@ def test_a_failed_delivery_is_retried_later_with_the_same_id(
     assert sender.step() == 1
     shown = local.get("/v1/webhook", headers=keys.site("news")).json
     assert (shown["pending"], shown["attempts"], shown["last_status"]) == (1, 1, "503")
+    metrics = local.get("/metrics").get_data(as_text=True)
+    assert 'modq_webhook_events_waiting{site="news"} 1.0' in metrics
     assert sender.step() == 0  # not due again yet
     receiver.status = 200
     clock.now += MAX_DELAY_S
@@ -233,6 +235,8 @@ def test_an_event_failing_for_a_day_is_parked_and_redelivered_on_request(
 
     shown = local.get("/v1/webhook", headers=keys.site("news")).json
     assert shown["parked"] >= 1 and shown["pending"] + shown["parked"] == 2
+    metrics = local.get("/metrics").get_data(as_text=True)
+    assert f'modq_webhook_events_parked{{site="news"}} {float(shown["parked"])}' in metrics
     assert len(receiver.posts) >= 24  # retried for a day, about hourly at the end
     run = CliRunner(env={"REDIS_URL": settings.redis_url or ""})
     again = run.invoke(main, ["webhooks", "redeliver", "--site", "news"])
@@ -337,3 +341,24 @@ def test_a_decided_event_carries_what_the_site_may_read() -> None:
     assert event_id.startswith("msg_") and event_id != again_id
     assert not any(s in body for s in ("private-mail", "203.0.113", "the body", 'mod"'))
     assert json.loads(body)["data"]["decision"] == "spam"
+
+
+def test_an_erased_comment_is_reported_and_its_waiting_events_go_with_it(
+    local: FlaskClient,
+    keys: Keys,
+    receiver: Receiver,
+    drain: Callable[..., int],
+    redis: redis_lib.Redis,
+) -> None:
+    secret = _set(local, keys, receiver.url)["secret"]
+    erased = _post(local, keys, "Please remove my comment later", 1)
+    kept = _post(local, keys, "Another reader's comment", 2)
+    drain()  # two comment.scored events waiting
+    response = local.post(
+        "/v1/privacy/erase", json={"comment_id": erased}, headers=keys.site("news")
+    )
+    assert response.status_code == 200 and response.json == {"erased": 1}
+
+    _sender(redis).run(burst=True)
+    events = [(e["type"], e["data"]["id"]) for e in receiver.events(secret)]
+    assert events == [("comment.scored", kept), ("comment.erased", erased)]

@@ -59,6 +59,14 @@ class StatsCollector:
         for site, count in sorted(s.learning_steps.items()):
             steps.add_metric([site], count)
         yield steps
+        for name, text, per_site in (
+            ("waiting", "Webhook events waiting to be delivered.", s.webhook_waiting),
+            ("parked", "Webhook events parked after failing for a day.", s.webhook_parked),
+        ):
+            events = GaugeMetricFamily(f"modq_webhook_events_{name}", text, labels=["site"])
+            for site, count in sorted(per_site.items()):
+                events.add_metric([site], count)
+            yield events
         info = GaugeMetricFamily(
             "modq_model_info", "The model the API checked.", labels=["version"]
         )

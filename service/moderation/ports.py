@@ -102,6 +102,9 @@ class Stats:
     queues: dict[str, int] = field(default_factory=dict)
     counters: dict[str, dict[str, int]] = field(default_factory=dict)
     learning_steps: dict[str, int] = field(default_factory=dict)
+    #: Webhook events per site: waiting to be delivered, and parked after failing a day.
+    webhook_waiting: dict[str, int] = field(default_factory=dict)
+    webhook_parked: dict[str, int] = field(default_factory=dict)
 
 
 class Monitor(Protocol):

@@ -24,7 +24,7 @@ from service.moderation.access import KeyKind, Principal
 from service.moderation.comments import Comment, iso_time
 from service.moderation.errors import NoWebhookError, PermissionDeniedError, WebhookURLError
 
-SCORED, DECIDED = "comment.scored", "comment.decided"
+SCORED, DECIDED, ERASED = "comment.scored", "comment.decided", "comment.erased"
 #: Retried for at least this long from its first failure, then parked for an operator.
 RETRY_FOR_S = 24 * 3600
 #: The first retry's delay; each next one doubles, up to MAX_DELAY_S (then jittered down
@@ -198,3 +198,15 @@ def decided_event(comment: Comment, now: float) -> tuple[str, str]:
     }
     body = {"type": DECIDED, "timestamp": iso_time(now), "data": data}
     return f"msg_{secrets.token_hex(12)}", json.dumps(body, separators=(",", ":"))
+
+
+def erased_event(comment_id: str, now: float) -> tuple[str, str]:
+    """A `comment.erased` event: the comment and all modq kept of it are gone."""
+    data = {"id": comment_id, "time": iso_time(now)}
+    body = {"type": ERASED, "timestamp": iso_time(now), "data": data}
+    return f"msg_{secrets.token_hex(12)}", json.dumps(body, separators=(",", ":"))
+
+
+def about(raw_event: str, comment_id: str) -> bool:
+    """Whether a queued event ("<id> <body>") reports on `comment_id`."""
+    return f'"data":{{"id":"{comment_id}"' in raw_event

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 
 import redis
 
+from service.moderation.webhooks import about, erased_event
 from service.settings import Settings
 from service.storage import keys
 from service.storage.connection import translate_errors
@@ -56,7 +58,18 @@ class PrivacyStore:
             body, ip = (reply or b"" for reply in pipe.execute())
         copy = copy_key(site, author_key, body.decode())
         first_copy = self._redis.get(copy)
+        hooked = self._redis.exists(keys.webhook(site))
+        # Events still waiting about the comment go with it (their reasons may quote it).
+        waiting = self._redis.lrange(keys.webhook_events(site), 0, -1) if hooked else []
         with self._redis.pipeline(transaction=True) as pipe:
+            for raw in waiting:
+                if about(raw.decode(), comment_id):
+                    pipe.lrem(keys.webhook_events(site), 1, raw)
+            if hooked:
+                now = time.time()
+                event_id, event = erased_event(comment_id, now)
+                pipe.rpush(keys.webhook_events(site), f"{event_id} {event}")
+                pipe.zadd(keys.webhooks_due(), {site: now}, nx=True)
             pipe.delete(
                 keys.comment(comment_id), keys.comment_ip(comment_id), keys.learned_step(comment_id)
             )

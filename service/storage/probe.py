@@ -62,7 +62,29 @@ def read_stats(client: redis.Redis) -> Stats:
         }
         for key in client.scan_iter(match=keys.site_counters("*"), count=500)
     }
-    return Stats(backlog, pending, queues, counters, learning_steps(client))
+    events = {
+        kind: {
+            key.decode()[len(prefix) : -len(suffix)]: int(client.llen(key))
+            for key in client.scan_iter(match=f"{prefix}*{suffix}", count=500)
+        }
+        for kind, (prefix, suffix) in _WEBHOOK_LISTS.items()
+    }
+    return Stats(
+        backlog,
+        pending,
+        queues,
+        counters,
+        learning_steps(client),
+        events["waiting"],
+        events["parked"],
+    )
+
+
+# Each site's webhook event lists, as the prefix and suffix around the site in their keys.
+_WEBHOOK_LISTS = {
+    kind: tuple(key("\0").split("\0"))
+    for kind, key in (("waiting", keys.webhook_events), ("parked", keys.webhook_parked))
+}
 
 
 def _site(key: bytes, prefix: str) -> str:
