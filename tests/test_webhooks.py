@@ -120,6 +120,43 @@ def _sender(redis: redis_lib.Redis, clock: Callable[[], float] | None = None) ->
     return Sender(WebhookStore(redis), allow_private=True, clock=clock or Clock())
 
 
+@dataclasses.dataclass
+class Hooked:
+    """The site "news" with its webhook pointed at a local receiver."""
+
+    api: FlaskClient
+    keys: Keys
+    receiver: Receiver
+    drain: Callable[..., int]
+    redis: redis_lib.Redis
+    secret: str = ""
+
+    def post(self, body: str, n: int) -> str:
+        return _post(self.api, self.keys, body, n)
+
+    def health(self) -> dict[str, Any]:
+        return dict(self.api.get("/v1/webhook", headers=self.keys.site("news")).json)
+
+    def sender(self, clock: Callable[[], float] | None = None) -> Sender:
+        return _sender(self.redis, clock)
+
+    def metrics(self) -> str:
+        return self.api.get("/metrics").get_data(as_text=True)
+
+
+@pytest.fixture
+def hooked(
+    local: FlaskClient,
+    keys: Keys,
+    receiver: Receiver,
+    drain: Callable[..., int],
+    redis: redis_lib.Redis,
+) -> Hooked:
+    site = Hooked(local, keys, receiver, drain, redis)
+    site.secret = _set(local, keys, receiver.url)["secret"]
+    return site
+
+
 def test_a_site_sets_sees_and_removes_its_webhook(
     local: FlaskClient, client: FlaskClient, keys: Keys, receiver: Receiver
 ) -> None:
@@ -148,25 +185,17 @@ def test_a_site_sets_sees_and_removes_its_webhook(
         assert refused.json["message"].startswith("url:")
 
 
-def test_events_reach_the_receiver_signed_in_order_without_personal_data(
-    local: FlaskClient,
-    keys: Keys,
-    receiver: Receiver,
-    drain: Callable[..., int],
-    redis: redis_lib.Redis,
-) -> None:
-    secret = _set(local, keys, receiver.url)["secret"]
-    first = _post(local, keys, "Thanks for the article about the new bridge.", 1)
-    second = _post(local, keys, "Win money now at www.win-cash.example call 0501234567", 2)
-    drain(approve_below=0.0, reject_above=1.0)  # both held for a moderator
-    decision = {"decision": "spam"}
+def test_events_reach_the_receiver_signed_in_order_without_personal_data(hooked: Hooked) -> None:
+    first = hooked.post("Thanks for the article about the new bridge.", 1)
+    second = hooked.post("Win money now at www.win-cash.example call 0501234567", 2)
+    hooked.drain(approve_below=0.0, reject_above=1.0)  # both held for a moderator
+    decision, moderator = {"decision": "spam"}, hooked.keys.moderator("news")
     url = f"/v1/moderation/comments/{second}/decision"
-    assert local.post(url, json=decision, headers=keys.moderator("news")).status_code == 200
+    assert hooked.api.post(url, json=decision, headers=moderator).status_code == 200
 
-    sender = _sender(redis)
-    assert sender.run(burst=True) == 3
+    assert hooked.sender().run(burst=True) == 3
 
-    events = receiver.events(secret)
+    events = hooked.receiver.events(hooked.secret)
     assert [(e["type"], e["data"]["id"]) for e in events] == [
         ("comment.scored", first),
         ("comment.scored", second),
@@ -175,32 +204,24 @@ def test_events_reach_the_receiver_signed_in_order_without_personal_data(
     assert events[0]["data"]["status"] == "pending_review"
     assert events[0]["data"]["decided_by"] == "model" and events[0]["data"]["score"] > 0
     assert events[2]["data"]["status"] == "spam" and events[2]["data"]["decision"] == "spam"
-    for headers, body in receiver.posts:
+    for headers, body in hooked.receiver.posts:
         assert "private-mail" not in body and "198.51.100" not in body and "bridge" not in body
         assert headers["webhook-id"].startswith("msg_")
-    shown = local.get("/v1/webhook", headers=keys.site("news")).json
+    shown = hooked.health()
     assert (shown["pending"], shown["delivered"], shown["last_status"]) == (0, 3, "200")
 
 
-def test_a_failed_delivery_is_retried_later_with_the_same_id(
-    local: FlaskClient,
-    keys: Keys,
-    receiver: Receiver,
-    drain: Callable[..., int],
-    redis: redis_lib.Redis,
-) -> None:
-    secret = _set(local, keys, receiver.url)["secret"]
-    _post(local, keys, "A fair point about the budget.", 1)
-    drain()
-    clock = Clock()
-    sender = _sender(redis, clock)
+def test_a_failed_delivery_is_retried_later_with_the_same_id(hooked: Hooked) -> None:
+    hooked.post("A fair point about the budget.", 1)
+    hooked.drain()
+    clock, receiver = Clock(), hooked.receiver
+    sender = hooked.sender(clock)
     receiver.status = 503
 
     assert sender.step() == 1
-    shown = local.get("/v1/webhook", headers=keys.site("news")).json
+    shown = hooked.health()
     assert (shown["pending"], shown["attempts"], shown["last_status"]) == (1, 1, "503")
-    metrics = local.get("/metrics").get_data(as_text=True)
-    assert 'modq_webhook_events_waiting{site="news"} 1.0' in metrics
+    assert 'modq_webhook_events_waiting{site="news"} 1.0' in hooked.metrics()
     assert sender.step() == 0  # not due again yet
     receiver.status = 200
     clock.now += MAX_DELAY_S
@@ -208,35 +229,28 @@ def test_a_failed_delivery_is_retried_later_with_the_same_id(
 
     (failed_headers, _), (ok_headers, _) = receiver.posts
     assert failed_headers["webhook-id"] == ok_headers["webhook-id"]  # receivers dedupe on it
-    assert len(receiver.posts) == 2 and receiver.signed(secret)  # each attempt signed afresh
-    shown = local.get("/v1/webhook", headers=keys.site("news")).json
+    assert len(receiver.posts) == 2 and receiver.signed(hooked.secret)  # each signed afresh
+    shown = hooked.health()
     assert (shown["pending"], shown["attempts"], shown["delivered"]) == (0, 0, 1)
 
 
 def test_an_event_failing_for_a_day_is_parked_and_redelivered_on_request(
-    local: FlaskClient,
-    keys: Keys,
-    receiver: Receiver,
-    drain: Callable[..., int],
-    redis: redis_lib.Redis,
-    settings: Settings,
+    hooked: Hooked, settings: Settings
 ) -> None:
-    _set(local, keys, receiver.url)
-    _post(local, keys, "First comment", 1)
-    _post(local, keys, "Second comment", 2)
-    drain()
-    clock = Clock()
-    sender = _sender(redis, clock)
+    hooked.post("First comment", 1)
+    hooked.post("Second comment", 2)
+    hooked.drain()
+    clock, receiver = Clock(), hooked.receiver
+    sender = hooked.sender(clock)
     receiver.status = 500
     started = clock.now
     while clock.now - started <= RETRY_FOR_S:
         sender.step()
         clock.now += MAX_DELAY_S
 
-    shown = local.get("/v1/webhook", headers=keys.site("news")).json
+    shown = hooked.health()
     assert shown["parked"] >= 1 and shown["pending"] + shown["parked"] == 2
-    metrics = local.get("/metrics").get_data(as_text=True)
-    assert f'modq_webhook_events_parked{{site="news"}} {float(shown["parked"])}' in metrics
+    assert f'modq_webhook_events_parked{{site="news"}} {float(shown["parked"])}' in hooked.metrics()
     assert len(receiver.posts) >= 24  # retried for a day, about hourly at the end
     run = CliRunner(env={"REDIS_URL": settings.redis_url or ""})
     again = run.invoke(main, ["webhooks", "redeliver", "--site", "news"])
@@ -246,29 +260,22 @@ def test_an_event_failing_for_a_day_is_parked_and_redelivered_on_request(
     while sender.step():
         clock.now += 1
     assert len(receiver.posts) - before == 2
-    shown = local.get("/v1/webhook", headers=keys.site("news")).json
+    shown = hooked.health()
     assert (shown["pending"], shown["parked"]) == (0, 0)
 
 
-def test_a_sender_that_dies_holding_a_site_loses_nothing(
-    local: FlaskClient,
-    keys: Keys,
-    receiver: Receiver,
-    drain: Callable[..., int],
-    redis: redis_lib.Redis,
-) -> None:
-    _set(local, keys, receiver.url)
-    comment = _post(local, keys, "Kept until delivered", 1)
-    drain()
+def test_a_sender_that_dies_holding_a_site_loses_nothing(hooked: Hooked) -> None:
+    comment = hooked.post("Kept until delivered", 1)
+    hooked.drain()
     clock = Clock()
-    claimed = WebhookStore(redis).claim(clock.now, 16)  # then killed before posting
+    claimed = WebhookStore(hooked.redis).claim(clock.now, 16)  # then killed before posting
     assert [p.site for p in claimed] == ["news"]
 
-    sender = _sender(redis, clock)
+    sender = hooked.sender(clock)
     assert sender.step() == 0  # still claimed
     clock.now += CLAIM_S + 1
     assert sender.step() == 1
-    assert json.loads(receiver.posts[0][1])["data"]["id"] == comment
+    assert json.loads(hooked.receiver.posts[0][1])["data"]["id"] == comment
 
 
 def test_a_private_address_is_refused_at_delivery_time_too() -> None:
@@ -301,20 +308,13 @@ def test_retries_back_off_doubling_with_jitter_up_to_an_hour() -> None:
     assert retry_delay(1) <= 5 < retry_delay(3) and retry_delay(19) >= MAX_DELAY_S / 2
 
 
-def test_the_removed_webhook_takes_its_waiting_events_with_it(
-    local: FlaskClient,
-    keys: Keys,
-    receiver: Receiver,
-    drain: Callable[..., int],
-    redis: redis_lib.Redis,
-) -> None:
-    _set(local, keys, receiver.url)
-    _post(local, keys, "Never delivered", 1)
-    drain()
-    assert local.delete("/v1/webhook", headers=keys.site("news")).status_code == 204
+def test_the_removed_webhook_takes_its_waiting_events_with_it(hooked: Hooked) -> None:
+    hooked.post("Never delivered", 1)
+    hooked.drain()
+    assert hooked.api.delete("/v1/webhook", headers=hooked.keys.site("news")).status_code == 204
 
-    assert _sender(redis).run(burst=True) == 0
-    assert receiver.posts == []
+    assert hooked.sender().run(burst=True) == 0
+    assert hooked.receiver.posts == []
 
 
 def test_a_decided_event_carries_what_the_site_may_read() -> None:
@@ -343,22 +343,14 @@ def test_a_decided_event_carries_what_the_site_may_read() -> None:
     assert json.loads(body)["data"]["decision"] == "spam"
 
 
-def test_an_erased_comment_is_reported_and_its_waiting_events_go_with_it(
-    local: FlaskClient,
-    keys: Keys,
-    receiver: Receiver,
-    drain: Callable[..., int],
-    redis: redis_lib.Redis,
-) -> None:
-    secret = _set(local, keys, receiver.url)["secret"]
-    erased = _post(local, keys, "Please remove my comment later", 1)
-    kept = _post(local, keys, "Another reader's comment", 2)
-    drain()  # two comment.scored events waiting
-    response = local.post(
-        "/v1/privacy/erase", json={"comment_id": erased}, headers=keys.site("news")
-    )
+def test_an_erased_comment_is_reported_and_its_waiting_events_go_with_it(hooked: Hooked) -> None:
+    erased = hooked.post("Please remove my comment later", 1)
+    kept = hooked.post("Another reader's comment", 2)
+    hooked.drain()  # two comment.scored events waiting
+    request = {"comment_id": erased}
+    response = hooked.api.post("/v1/privacy/erase", json=request, headers=hooked.keys.site("news"))
     assert response.status_code == 200 and response.json == {"erased": 1}
 
-    _sender(redis).run(burst=True)
-    events = [(e["type"], e["data"]["id"]) for e in receiver.events(secret)]
+    hooked.sender().run(burst=True)
+    events = [(e["type"], e["data"]["id"]) for e in hooked.receiver.events(hooked.secret)]
     assert events == [("comment.scored", kept), ("comment.erased", erased)]
