@@ -36,6 +36,7 @@ PACKAGES = {
     "mariadb-server": Path("/usr/sbin/mariadbd"),
 }
 SITE = "news.example"
+ADMIN_PASSWORD = "correct horse battery staple"
 
 # Comment flood checks (15 s between two comments from one IP) are off in the test only,
 # and e-mails are written to a file instead of sent (one JSON line each).
@@ -268,8 +269,8 @@ class Stack:
             {
                 "weblog_title": "News",
                 "user_name": "admin",
-                "admin_password": "correct horse battery staple",
-                "admin_password2": "correct horse battery staple",
+                "admin_password": ADMIN_PASSWORD,
+                "admin_password2": ADMIN_PASSWORD,
                 "pw_weak": "1",
                 "admin_email": "admin@news.example",
                 "blog_public": "0",

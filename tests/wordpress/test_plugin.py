@@ -17,7 +17,14 @@ from typing import Any
 
 import pytest
 
-from tests.wordpress.harness import Stack, install_packages, missing_packages, wait_for
+from tests.test_review_page import CHROMIUM, CHROMIUM_ARGS, needs_browser, sync_playwright
+from tests.wordpress.harness import (
+    ADMIN_PASSWORD,
+    Stack,
+    install_packages,
+    missing_packages,
+    wait_for,
+)
 
 HAM = "Is this really true? I read elsewhere that the vote was postponed."
 SPAM = (
@@ -182,7 +189,11 @@ def test_the_receiver_refuses_forged_stale_and_replayed_events(stack: Stack) -> 
     status, answer = deliver("msg_fresh", int(time.time()))
     assert status == 200 and json.loads(answer)["applied"] is True
     assert stack.comment(held)["approved"] == "spam"
-    stack.php(f"wp_set_comment_status({held}, 'hold');")
+    # Back to held in the database itself (a moderator's "Not Spam" would teach modq).
+    stack.php(
+        f"global $wpdb; $wpdb->update('wp_comments', array('comment_approved' => '0'),"
+        f" array('comment_ID' => {held})); clean_comment_cache({held});"
+    )
     status, answer = deliver("msg_fresh", int(time.time()))  # the same id again
     assert status == 200 and json.loads(answer)["applied"] is False
     assert stack.comment(held)["approved"] == "0"
@@ -229,3 +240,26 @@ def test_the_dashboard_says_what_modq_held_and_caught(stack: Stack) -> None:
     glance = stack.php("echo implode('|', apply_filters('dashboard_glance_items', array()));")
     held, caught = (int(n) for n in re.findall(r"(\d+) held for review, (\d+) caught", glance)[0])
     assert held >= 1 and caught >= 1
+
+
+@needs_browser
+def test_the_comment_list_shows_modqs_verdict_and_reasons(stack: Stack) -> None:
+    stack.post_comment("Sevda", "sevda@mail.example", SPAM.replace("iPhone", "tablet"))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(stack.wp_url + "/wp-login.php")
+        page.fill("#user_login", "admin")
+        page.fill("#user_pass", ADMIN_PASSWORD)
+        page.click("#wp-submit")
+        page.wait_for_url("**/wp-admin/**")
+        page.goto(stack.wp_url + "/wp-admin/edit-comments.php?comment_status=all")
+        column = page.locator("td.column-modq").all_inner_texts()
+        page.screenshot(path=str(stack.tmp / "wordpress-comments.png"))
+        page.goto(stack.wp_url + "/wp-admin/edit-comments.php?comment_status=spam")
+        caught = page.locator("td.column-modq").all_inner_texts()
+        browser.close()
+
+    assert any(text.startswith("approved") for text in column)
+    assert any(text.startswith("pending_review") for text in column)
+    assert any(text.startswith("spam") and "link" in text for text in caught), caught
