@@ -258,8 +258,13 @@ def test_the_comment_list_shows_modqs_verdict_and_reasons(stack: Stack) -> None:
         page.screenshot(path=str(stack.tmp / "wordpress-comments.png"))
         page.goto(stack.wp_url + "/wp-admin/edit-comments.php?comment_status=spam")
         caught = page.locator("td.column-modq").all_inner_texts()
+        page.goto(stack.wp_url + "/wp-admin/options-general.php?page=modq")
+        shown_url = page.input_value("#modq_url")
+        page.click("text=Test connection")
+        notice = page.locator(".notice").inner_text()
         browser.close()
 
     assert any(text.startswith("approved") for text in column)
     assert any(text.startswith("pending_review") for text in column)
     assert any(text.startswith("spam") and "link" in text for text in caught), caught
+    assert shown_url == stack.modq_url and "the URL and the moderator token work" in notice
