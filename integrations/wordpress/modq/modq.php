@@ -109,13 +109,29 @@ function modq_pre_comment_approved( $approved, array $data ) {
 	if ( ! empty( $data['comment_type'] ) && 'comment' !== $data['comment_type'] ) {
 		return $approved; // Pingbacks and notes are not readers' comments.
 	}
-	$answer = modq_api( 'POST', '/v1/comments', modq_payload( $data ), modq_option( 'modq_site_key' ), MODQ_WAIT_SECONDS );
+	$found                       = modq_send( $data, MODQ_WAIT_SECONDS );
+	$GLOBALS['modq_new_comment'] = $found ?? array( 'unsent' => 1 );
+	return null === $found ? 0 : modq_wp_status( (string) ( $found['status'] ?? 'queued' ) );
+}
+
+/** Send a comment to modq: what modq said of it, or null if modq did not take it. */
+function modq_send( array $data, int $wait = 0 ): ?array {
+	$answer = modq_api( 'POST', '/v1/comments', modq_payload( $data ), modq_option( 'modq_site_key' ), $wait );
 	if ( is_wp_error( $answer ) || ! in_array( $answer['status'], array( 200, 202 ), true ) ) {
-		$GLOBALS['modq_new_comment'] = array( 'unsent' => 1 );
-		return 0;
+		return null;
 	}
-	$GLOBALS['modq_new_comment'] = $answer['body'];
-	return modq_wp_status( (string) ( $answer['body']['status'] ?? 'queued' ) );
+	return is_array( $answer['body'] ) ? $answer['body'] : array();
+}
+
+/** Held comments carrying a meta key (modq_unsent: not sent yet; modq_id: sent). */
+function modq_held_with( string $meta_key, int $number ): array {
+	return get_comments(
+		array(
+			'meta_key' => $meta_key, // phpcs:ignore WordPress.DB.SlowDBQuery
+			'status'   => 'hold',
+			'number'   => $number,
+		)
+	);
 }
 add_filter( 'pre_comment_approved', 'modq_pre_comment_approved', 99, 2 );
 
@@ -167,22 +183,14 @@ function modq_schedule_resend(): void {
 
 /** wp-cron: send the comments modq could not take when they were posted. */
 function modq_resend(): void {
-	$unsent = get_comments(
-		array(
-			'meta_key' => 'modq_unsent', // phpcs:ignore WordPress.DB.SlowDBQuery
-			'status'   => 'hold',
-			'number'   => 50,
-		)
-	);
-	foreach ( $unsent as $comment ) {
-		$data   = get_comment( $comment, ARRAY_A );
-		$answer = modq_api( 'POST', '/v1/comments', modq_payload( $data ), modq_option( 'modq_site_key' ) );
-		if ( is_wp_error( $answer ) || ! in_array( $answer['status'], array( 200, 202 ), true ) ) {
+	foreach ( modq_held_with( 'modq_unsent', 50 ) as $comment ) {
+		$found = modq_send( get_comment( $comment, ARRAY_A ) );
+		if ( null === $found ) {
 			modq_schedule_resend();
 			return;
 		}
 		delete_comment_meta( (int) $comment->comment_ID, 'modq_unsent' );
-		modq_keep( (int) $comment->comment_ID, $answer['body'] );
+		modq_keep( (int) $comment->comment_ID, $found );
 	}
 }
 add_action( 'modq_resend', 'modq_resend' );
@@ -190,14 +198,7 @@ add_action( 'modq_resend', 'modq_resend' );
 /** wp-cron, every five minutes: ask modq about comments still waiting, so a missed webhook
  * only delays. */
 function modq_poll(): void {
-	$waiting = get_comments(
-		array(
-			'meta_key' => 'modq_id', // phpcs:ignore WordPress.DB.SlowDBQuery
-			'status'   => 'hold',
-			'number'   => 100,
-		)
-	);
-	foreach ( $waiting as $comment ) {
+	foreach ( modq_held_with( 'modq_id', 100 ) as $comment ) {
 		$modq_id = (string) get_comment_meta( (int) $comment->comment_ID, 'modq_id', true );
 		$answer  = modq_api( 'GET', '/v1/comments/' . rawurlencode( $modq_id ), null, modq_option( 'modq_site_key' ) );
 		if ( is_wp_error( $answer ) ) {
