@@ -10,19 +10,28 @@ checked (no second look-up a rebinding DNS could answer differently).
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import random
 import signal
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from service.moderation.errors import StorageUnavailableError
-from service.moderation.webhooks import READ_BYTES, TIMEOUT_S, public_address, retry_delay, sign
+from service.moderation.webhooks import (
+    POST_S,
+    READ_BYTES,
+    TIMEOUT_S,
+    public_address,
+    retry_delay,
+    sign,
+)
 from service.settings import Settings
 from service.storage.connection import connect
 from service.storage.webhooks import Pending, WebhookStore
@@ -117,9 +126,12 @@ def resolve(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
-def post_json(url: str, headers: dict[str, str], body: str, allow_private: bool) -> Answer:
-    """POST `body` to `url`: a short timeout, no redirect followed, at most READ_BYTES of
-    the answer read, and (unless `allow_private`) only to a public address."""
+def post_json(
+    url: str, headers: dict[str, str], body: str, allow_private: bool, total_s: float = POST_S
+) -> Answer:
+    """POST `body` to `url`: TIMEOUT_S for each step and `total_s` for all, no redirect
+    followed, at most READ_BYTES of the answer read, and (unless `allow_private`) only to a
+    public address."""
     parts = urlsplit(url)
     host, https = parts.hostname or "", parts.scheme == "https"
     port = parts.port or (443 if https else 80)
@@ -131,6 +143,11 @@ def post_json(url: str, headers: dict[str, str], body: str, allow_private: bool)
         return Answer(False, "", f"{host} resolves to a private or local address")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     connection = _Pinned(host, port, addresses[0], https)
+    # A receiver answering a byte at a time passes every step's timeout: past `total_s` the
+    # socket is shut, which ends the read it is in.
+    watchdog = threading.Timer(total_s, connection.cut)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request("POST", path, body.encode(), headers)
         response = connection.getresponse()
@@ -138,8 +155,10 @@ def post_json(url: str, headers: dict[str, str], body: str, allow_private: bool)
         status = str(response.status)
         return Answer(200 <= response.status < 300, status, "" if status[0] == "2" else "status")
     except (OSError, http.client.HTTPException) as exc:
-        return Answer(False, "", type(exc).__name__)
+        slow = f"no answer within {total_s:g} s" if connection.was_cut else ""
+        return Answer(False, "", slow or type(exc).__name__)
     finally:
+        watchdog.cancel()
         connection.close()
 
 
@@ -150,6 +169,15 @@ class _Pinned(http.client.HTTPConnection):
     def __init__(self, host: str, port: int, address: str, https: bool) -> None:
         super().__init__(host, port, timeout=TIMEOUT_S)
         self._address, self._https = address, https
+        self.was_cut = False
+
+    def cut(self) -> None:
+        """End the post now, from another thread: shut the socket it reads or writes."""
+        self.was_cut = True
+        sock = self.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):  # already closed: nothing to end
+                sock.shutdown(socket.SHUT_RDWR)
 
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)

@@ -278,6 +278,25 @@ def test_a_sender_that_dies_holding_a_site_loses_nothing(hooked: Hooked) -> None
     assert json.loads(hooked.receiver.posts[0][1])["data"]["id"] == comment
 
 
+def test_a_receiver_dripping_its_answer_is_cut_off() -> None:
+    class Drip(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+            self.rfile.read(int(self.headers["Content-Length"]))
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.1)  # each byte well within TIMEOUT_S, the whole far past 1 s
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        answer = post_json(url, {}, "{}", allow_private=True, total_s=1.0)
+    finally:
+        server.shutdown()
+    assert not answer.ok and answer.error == "no answer within 1 s"
+
+
 def test_a_private_address_is_refused_at_delivery_time_too() -> None:
     answer = post_json("http://127.0.0.1:9/x", {}, "{}", allow_private=False)
     assert not answer.ok and "private or local" in answer.error

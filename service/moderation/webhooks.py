@@ -30,8 +30,9 @@ RETRY_FOR_S = 24 * 3600
 #: The first retry's delay; each next one doubles, up to MAX_DELAY_S (then jittered down
 #: by up to half, so receivers coming back are not hit by every site at once).
 FIRST_DELAY_S, MAX_DELAY_S = 5.0, 3600.0
-#: How long a receiver may take to answer, and how much of its answer is read.
-TIMEOUT_S, READ_BYTES = 5.0, 4096
+#: How long a receiver may take for each step of a post (connect, each read), for the whole
+#: post, and how much of its answer is read.
+TIMEOUT_S, POST_S, READ_BYTES = 5.0, 10.0, 4096
 _MAX_URL = 2048
 
 

@@ -19,8 +19,8 @@ from service.moderation.webhooks import RETRY_FOR_S, Endpoint, Health, new_secre
 from service.storage import keys
 from service.storage.connection import run_script, translate_errors
 
-#: How long a sender holds a site it is posting to: longer than a post can take (TIMEOUT_S
-#: to connect, TIMEOUT_S to answer), short enough that a killed sender delays little.
+#: How long a sender holds a site it is posting to: longer than a post can take (POST_S),
+#: short enough that a killed sender delays little.
 CLAIM_S = 15.0
 
 # KEYS: the schedule; ARGV: now, how many, the claim's end. Claims each due site (score at
