@@ -97,7 +97,15 @@ def _services(settings: Settings, client: redis.Redis) -> Services:
     waits = VerdictWaits(client, settings.wait_slots)
     webhooks_ = SiteWebhooks(WebhookStore(client), resolve, settings.webhook_allow_private)
     return Services(
-        moderation_, Probe(client, guard), rate_limits, waits, webhooks_, proxies, version, error
+        moderation_,
+        Probe(client, guard),
+        rate_limits,
+        waits,
+        webhooks_,
+        proxies,
+        version,
+        error,
+        settings.metrics_token,
     )
 
 

@@ -124,6 +124,9 @@ class Settings:
     max_deliveries: int = _setting("MODQ_MAX_DELIVERIES", _int(1), 5)
     max_request_bytes: int = _setting("MODQ_MAX_REQUEST_BYTES", _int(1024), 256 * 1024)
     pepper: str | None = _setting("MODQ_PEPPER", _pepper, None, repr=False)
+    #: The bearer token `GET /metrics` asks for (its labels name every site); unset, it
+    #: answers no one.
+    metrics_token: str | None = _setting("MODQ_METRICS_TOKEN", _pepper, None, repr=False)
     ip_retention_days: int = _setting("MODQ_IP_RETENTION_DAYS", _int(1), 30)
     spam_retention_days: int = _setting("MODQ_SPAM_RETENTION_DAYS", _int(1), 30)
     rate_limit_per_ip: str | None = _setting(

@@ -22,6 +22,10 @@ from service.storage import server as redis_server_lib
 from service.storage.apikeys import KeyStore
 from service.storage.connection import connect
 
+#: The operators' bearer token for /metrics in the tests' settings, and its header.
+METRICS_TOKEN = "metrics-" + "0123456789abcdef" * 2
+METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
 
 def free_port() -> int:
     """Return a TCP port nothing listens on right now."""
@@ -67,6 +71,7 @@ def settings(redis_server_url: str, tmp_path: Path) -> Settings:
         rate_limit_per_site=None,
         rate_limit_auth_failures=None,
         key_cache_seconds=0.0,  # revocations take effect at once; test_cli_keys checks the cache
+        metrics_token=METRICS_TOKEN,
     )
 
 

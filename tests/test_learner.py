@@ -17,7 +17,7 @@ from service.settings import Settings
 from service.storage import keys as rkeys
 from service.storage.learned import LearnedStore
 from service.storage.streams import DecisionFeed
-from tests.conftest import Keys
+from tests.conftest import METRICS, Keys
 from tests.factories import (
     GAMBLING,
     NEW_GAMBLING,
@@ -51,7 +51,7 @@ def test_moderators_decisions_teach_the_workers(
     drain()
 
     assert int(redis.hget(rkeys.learned_versions(), "berita")) == len(taught)
-    metrics = client.get("/metrics").get_data(as_text=True)
+    metrics = client.get("/metrics", headers=METRICS).get_data(as_text=True)
     assert f'modq_learning_steps_total{{site="berita"}} {float(len(taught))}' in metrics
     after = client.get(f"/v1/comments/{second}", headers=site).json
     assert before < 0.5 <= after["score"]

@@ -31,7 +31,7 @@ from service.moderation.webhooks import (
 from service.settings import Settings
 from service.storage.webhooks import CLAIM_S, WebhookStore
 from service.webhook_sender import Sender, post_json
-from tests.conftest import Keys
+from tests.conftest import METRICS, Keys
 from tests.factories import comment_body
 
 
@@ -141,7 +141,7 @@ class Hooked:
         return _sender(self.redis, clock)
 
     def metrics(self) -> str:
-        return self.api.get("/metrics").get_data(as_text=True)
+        return self.api.get("/metrics", headers=METRICS).get_data(as_text=True)
 
 
 @pytest.fixture

@@ -29,6 +29,8 @@ class Services:
     #: The version of the model file that passed its checks, or None and why it did not.
     model_version: str | None
     model_error: str = ""
+    #: What `/metrics` asks for as a bearer token; None: it answers no one.
+    metrics_token: str | None = None
 
 
 def services() -> Services:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 
-from flask import Response
+from flask import Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from service.api.context import services
+from service.api.errors import error_response
 from service.api.parsing import Blueprint
 from service.moderation.ports import Stats
 
@@ -76,8 +78,19 @@ class StatsCollector:
 
 @blp.route("/metrics", methods=["GET"])
 def metrics() -> Response:
-    """Expose backlog, queue lengths and verdict counters."""
+    """Expose backlog, queue lengths and verdict counters, to the bearer of
+    MODQ_METRICS_TOKEN only: the labels name every site."""
     wired = services()
+    if not wired.metrics_token:
+        return error_response(
+            403, "metrics are off: set MODQ_METRICS_TOKEN and send it as a bearer token"
+        )
+    sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(sent.encode(), wired.metrics_token.encode()):
+        headers = {"WWW-Authenticate": 'Bearer realm="modq metrics"'}
+        return error_response(
+            401, "send MODQ_METRICS_TOKEN as 'Authorization: Bearer <token>'", headers=headers
+        )
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StatsCollector(wired.monitor.stats(), wired.model_version or "none"))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
