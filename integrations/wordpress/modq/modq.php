@@ -276,8 +276,11 @@ foreach ( array( 'modq_url', 'modq_site_key' ) as $modq_option_name ) {
 add_action(
 	'init',
 	function (): void {
-		if ( modq_option( 'modq_webhook_url' ) !== modq_events_url() ) {
-			modq_register_webhook(); // The site moved, or the first call failed.
+		// The site moved, or the first call failed: try again, at most every five minutes
+		// (a page load must not wait for an unreachable modq).
+		if ( modq_option( 'modq_webhook_url' ) !== modq_events_url() && ! get_transient( 'modq_register_tried' ) ) {
+			set_transient( 'modq_register_tried', 1, MODQ_RESEND_AFTER );
+			modq_register_webhook();
 		}
 	}
 );
