@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Self
 
 import redis
@@ -51,6 +51,8 @@ class Worker(Loop):
 
     stream: IntakeStream
     batching: Batching
+    #: Each comment's script, looked up once per batch (the learned bounds, then caution).
+    _scripts: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def wire(cls, bench: Workbench, settings: Settings, client: redis.Redis, consumer: str) -> Self:
@@ -78,6 +80,7 @@ class Worker(Loop):
         live = [(d, c) for d, c in fresh if d.deliveries <= self.batching.max_deliveries]
         documents = {c.id: _document(c) for _, c in fresh}
         calibration = self.bench.calibration.of(c.site for _, c in fresh)
+        self._scripts.clear()
         rules = self.bench.rules.rules_of(c.site for _, c in fresh)
         # Redis records the batch for the rules while the model scores it.
         seeing = self._observe([c for _, c in fresh], documents, rules)
@@ -137,7 +140,9 @@ class Worker(Loop):
 
     def _confirmed(self, comment: CommentText, site: Calibration) -> Confirmed:
         """What the comment's site has decided on comments in its script."""
-        script = dominant_script(comment.content.body)
+        script = self._scripts.get(comment.id)
+        if script is None:
+            script = self._scripts[comment.id] = dominant_script(comment.content.body)
         return site.confirmed(script, script in self.bench.model.scorer.card.scripts)
 
     def _score_one(

@@ -30,6 +30,7 @@ from service.storage.comment_hash import (
 from service.storage.connection import run_script, translate_errors
 from service.storage.durability import Guard
 from service.storage.verdicts import Outcome, TextReader, VerdictWriter
+from service.storage.webhooks import queue_event
 
 _DECIDE_RETRIES = 20
 _DAY_S = 86_400
@@ -202,7 +203,8 @@ class CommentStore(CampaignReads):
                     pipe.multi()
                     _write_decision(pipe, current, decided)
                     if hooked:
-                        _record_event(pipe, decided)
+                        now = time.time()
+                        queue_event(pipe, site, decided_event(decided, now), now)
                     self._expire_if_spam(pipe, decided)
                     pipe.execute()
                     return decided
@@ -219,14 +221,6 @@ class CommentStore(CampaignReads):
                 pipe.expire(keys.comment_ip(comment.id), self._retention.spam_days * _DAY_S)
         else:
             pipe.persist(keys.comment(comment.id))
-
-
-def _record_event(pipe: redis.client.Pipeline, decided: Comment) -> None:
-    """Queue a `comment.decided` event for the site's webhook, in the decision's write."""
-    now = time.time()
-    event_id, body = decided_event(decided, now)
-    pipe.rpush(keys.webhook_events(decided.site), f"{event_id} {body}")
-    pipe.zadd(keys.webhooks_due(), {decided.site: now}, nx=True)
 
 
 def _write_decision(pipe: redis.client.Pipeline, before: Comment, after: Comment) -> None:

@@ -13,6 +13,7 @@ from service.settings import Settings
 from service.storage import keys
 from service.storage.connection import translate_errors
 from service.storage.seen import copy_key
+from service.storage.webhooks import queue_event
 
 #: The pepper's file under the data directory when MODQ_PEPPER is unset.
 PEPPER_FILE = "pepper"
@@ -67,9 +68,7 @@ class PrivacyStore:
                     pipe.lrem(keys.webhook_events(site), 1, raw)
             if hooked:
                 now = time.time()
-                event_id, event = erased_event(comment_id, now)
-                pipe.rpush(keys.webhook_events(site), f"{event_id} {event}")
-                pipe.zadd(keys.webhooks_due(), {site: now}, nx=True)
+                queue_event(pipe, site, erased_event(comment_id, now), now)
             pipe.delete(
                 keys.comment(comment_id), keys.comment_ip(comment_id), keys.learned_step(comment_id)
             )

@@ -94,6 +94,14 @@ class Pending:
         return self.raw.split(" ", 1)[1]
 
 
+def queue_event(pipe: redis.client.Pipeline, site: str, event: tuple[str, str], now: float) -> None:
+    """Append an event (id, body) to the site's webhook queue in the caller's transaction,
+    and put the site on the schedule (the verdict script does the same in Lua)."""
+    event_id, body = event
+    pipe.rpush(keys.webhook_events(site), f"{event_id} {body}")
+    pipe.zadd(keys.webhooks_due(), {site: now}, nx=True)
+
+
 class WebhookStore:
     """Sites' webhooks in Redis."""
 
