@@ -14,7 +14,17 @@ from flask_smorest import Api
 from limits.storage import RedisStorage
 
 from service import logs
-from service.api import comments, errors, health, metrics, moderation, privacy, review, webhooks
+from service.api import (
+    akismet,
+    comments,
+    errors,
+    health,
+    metrics,
+    moderation,
+    privacy,
+    review,
+    webhooks,
+)
 from service.api.context import Services
 from service.api.limits import RateLimits
 from service.moderation.webhooks import SiteWebhooks
@@ -30,6 +40,7 @@ from service.storage.learned import LearnedStore
 from service.storage.privacy import PrivacyStore, load_pepper
 from service.storage.probe import Probe
 from service.storage.sites import RulesStore
+from service.storage.stats import StatsStore
 from service.storage.waits import VerdictWaits
 from service.storage.webhooks import WebhookStore
 from service.webhook_sender import resolve
@@ -68,6 +79,7 @@ def create_app(settings: Settings | None = None, client: redis.Redis | None = No
     for module in (comments, moderation, privacy, webhooks, health, metrics):
         api.register_blueprint(module.blp)
     app.register_blueprint(review.blp)  # a page, not an API operation: kept out of OpenAPI
+    app.register_blueprint(akismet.blp)  # Akismet's protocol: plain text, its own spec
     errors.register(app)
     if log.isEnabledFor(logging.INFO):  # the timer only feeds the request log line
         app.before_request(_start_timer)
@@ -84,6 +96,7 @@ def _services(settings: Settings, client: redis.Redis) -> Services:
         LearnedStore(client),
         RulesStore(client),
         CalibrationStore(client),
+        StatsStore(client),
         load_pepper(settings),
     )
     rate_limits = RateLimits(
@@ -106,6 +119,7 @@ def _services(settings: Settings, client: redis.Redis) -> Services:
         version,
         error,
         settings.metrics_token,
+        settings.akismet_wait_ms / 1000,
     )
 
 

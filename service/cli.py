@@ -148,15 +148,22 @@ def keys() -> None:
 @keys.command("create")
 @click.option("--site", required=True, help="The site the key belongs to, e.g. news.example.")
 @click.option("--moderator", "moderator", help="Create a moderator token for this person instead.")
-def keys_create(site: str, moderator: str | None) -> None:
+@click.option(
+    "--akismet",
+    is_flag=True,
+    help="A site key in Akismet's 12-character form, for Akismet clients (docs/akismet.md).",
+)
+def keys_create(site: str, moderator: str | None, akismet: bool) -> None:
     """Print a new site key (or moderator token); it is shown only this once."""
     try:
         check_site_name(site)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--site") from None
+    if moderator and akismet:
+        raise click.UsageError("--akismet makes a site key; a moderator token has no such form")
     kind = KeyKind.MODERATOR if moderator else KeyKind.SITE
     with _key_store() as store:
-        record, token = store.create(kind, site, moderator or "")
+        record, token = store.create(kind, site, moderator or "", akismet)
     click.echo(token)
     click.echo(f"created {kind.value} key {record.principal.key_id} for {site}", err=True)
 

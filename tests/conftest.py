@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -82,10 +83,22 @@ def scorer() -> Scorer:
 
 
 @pytest.fixture
-def app(settings: Settings, redis: redis_lib.Redis) -> Flask:
+def app(settings: Settings, redis: redis_lib.Redis) -> Iterator[Flask]:
     flask_app = create_app(settings, redis)
     flask_app.config["TESTING"] = True
-    return flask_app
+    yield flask_app
+    flask_app.extensions["modq"].waits.close()  # its listener thread, if a request waited
+
+
+@pytest.fixture
+def scoring(settings: Settings, redis: redis_lib.Redis) -> Iterator[None]:
+    """A scoring worker running beside the test, as `modq serve` runs one."""
+    running = worker.Worker.build(settings, redis, name="beside")
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    yield
+    running.stop()
+    thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import date
 
 from service.moderation.access import KeyRecord
 from service.moderation.comments import Campaign, Comment, CommentStatus, Decision, NewComment
 from service.moderation.policy import Calibration
 from service.moderation.ports import Cursor
 from service.moderation.rules import SiteRules
+from service.moderation.stats import DayStats
 
 
 class Clock:
@@ -41,6 +43,9 @@ class Comments:
 
     def get(self, comment_id: str) -> Comment | None:
         return self.stored.get(comment_id)
+
+    def get_many(self, comment_ids: Sequence[str]) -> list[Comment | None]:
+        return [self.stored.get(comment_id) for comment_id in comment_ids]
 
     def queue_page(
         self, site: str, after: Cursor | None, limit: int
@@ -171,3 +176,13 @@ class Learning:
 
 def _position(comment: Comment) -> Cursor:
     return round(comment.created_at * 1e6), comment.id
+
+
+class Stats:
+    """The StatsRepository in a dict: counts by (site, day), zeros where none were set."""
+
+    def __init__(self) -> None:
+        self.by_day: dict[tuple[str, date], DayStats] = {}
+
+    def days(self, site: str, days: Sequence[date]) -> list[DayStats]:
+        return [self.by_day.get((site, day), DayStats(day)) for day in days]

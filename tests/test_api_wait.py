@@ -3,37 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 import redis as redis_lib
-from flask import Flask
 from flask.testing import FlaskClient
 
-from service import worker
 from service.api.comments import MAX_WAIT_S, prefer_wait
-from service.settings import Settings
 from service.storage import keys as rkeys
 from service.storage.waits import VerdictWaits
 from tests.conftest import Keys
 from tests.factories import comment_body
-
-
-@pytest.fixture(autouse=True)
-def _stop_listening(app: Flask) -> Iterator[None]:
-    yield
-    app.extensions["modq"].waits.close()
-
-
-@pytest.fixture
-def scoring(settings: Settings, redis: redis_lib.Redis) -> Iterator[None]:
-    """A scoring worker running beside the test, as `modq serve` runs one."""
-    running = worker.Worker.build(settings, redis, name="beside")
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    yield
-    running.stop()
-    thread.join(timeout=10)
 
 
 @pytest.mark.usefixtures("scoring")

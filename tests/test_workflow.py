@@ -49,7 +49,9 @@ def world() -> World:
     privacy, keys, learning = fakes.Privacy(comments), fakes.Keys(), fakes.Learning()
     rules = fakes.Rules()
     calibrations = fakes.Calibrations()
-    moderation = Moderation(comments, keys, privacy, learning, rules, calibrations, PEPPER, clock)
+    moderation = Moderation(
+        comments, keys, privacy, learning, rules, calibrations, fakes.Stats(), PEPPER, clock
+    )
     return World(moderation, comments, privacy, keys, learning, rules, clock)
 
 

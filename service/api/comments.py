@@ -8,6 +8,7 @@ from flask import Response, request
 
 from service.api import schemas
 from service.api.context import caller, keyed_blueprint, services
+from service.moderation.access import Principal
 from service.moderation.comments import Comment, NewComment
 from service.moderation.errors import ModqError
 
@@ -46,7 +47,7 @@ def submit(content: NewComment) -> Response:
     comment = wired.moderation.submit(principal, content)
     wait_s = prefer_wait(request.headers.getlist("Prefer"))
     if wait_s:
-        scored = _scored_in_time(comment.id, wait_s)
+        scored = scored_in_time(principal, comment.id, wait_s)
         if scored is not None:
             headers = {"Preference-Applied": f"wait={wait_s}"}
             body = json.dumps(_COMMENT_OUT.dump(scored))
@@ -56,10 +57,10 @@ def submit(content: NewComment) -> Response:
     return Response(body, 202, mimetype="application/json")
 
 
-def _scored_in_time(comment_id: str, wait_s: int) -> Comment | None:
-    """The comment once scored, if that happens within `wait_s`; None if not, or if a free
-    wait slot or Redis is missing (the comment is stored: the answer is then the 202)."""
-    wired, principal = services(), caller()
+def scored_in_time(principal: Principal, comment_id: str, wait_s: float) -> Comment | None:
+    """The site's comment once scored, if that happens within `wait_s`; None if not, or if
+    a free wait slot or Redis is missing (the comment is stored either way)."""
+    wired = services()
     found: list[Comment] = []
 
     def scored() -> bool:

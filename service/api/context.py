@@ -31,6 +31,8 @@ class Services:
     model_error: str = ""
     #: What `/metrics` asks for as a bearer token; None: it answers no one.
     metrics_token: str | None = None
+    #: How long an Akismet comment-check waits for the verdict before answering "held".
+    akismet_wait_s: float = 0.8
 
 
 def services() -> Services:

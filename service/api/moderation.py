@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from service.api import moderator_schemas, schemas
@@ -11,6 +12,7 @@ from service.moderation.access import Principal
 from service.moderation.comments import Comment, Decision
 from service.moderation.errors import CommentNotFoundError
 from service.moderation.rules import SiteRules
+from service.moderation.stats import total
 from service.moderation.workflow import DecisionOutcome, Learned
 
 blp = keyed_blueprint(
@@ -34,6 +36,17 @@ def queue(args: dict[str, Any]) -> dict[str, Any]:
 def learning() -> Learned:
     """How far the site's moderators' decisions have taught its model (approve and spam)."""
     return services().moderation.learned(caller())
+
+
+@blp.route("/stats", methods=["GET"])
+@blp.arguments(moderator_schemas.StatsArgs, location="query", as_kwargs=False)
+@blp.response(200, moderator_schemas.StatsOut)
+@blp.doc(security=[{"bearerAuth": []}])
+def stats(days: list[date]) -> dict[str, Any]:
+    """The site's figures per UTC day (default: the last 30): received, approved, held,
+    spam, moderators' decisions, missed spam, false positives, accuracy."""
+    found, learned = services().moderation.stats(caller(), days)
+    return {"days": found, "total": total(found, days[0]), "learned": learned}
 
 
 @blp.route("/settings", methods=["GET"])

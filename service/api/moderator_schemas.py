@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
@@ -14,6 +15,7 @@ from service.moderation.comments import Decision
 from service.moderation.policy import Calibration
 from service.moderation.ports import Cursor
 from service.moderation.rules import MAX_WORD_LENGTH, MAX_WORDS, SiteRules
+from service.moderation.stats import span
 
 
 class QueueArgs(Schema):
@@ -26,6 +28,59 @@ class QueueArgs(Schema):
     def decode_cursor(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         data["cursor"] = decode_cursor(data["cursor"]) if data["cursor"] else None
         return data
+
+
+class StatsArgs(Schema):
+    SUBJECT: ClassVar[str] = "a valid span of days"
+
+    first = fields.Date(
+        data_key="from", load_default=None, metadata={"description": "default: 29 days before"}
+    )
+    last = fields.Date(data_key="to", load_default=None, metadata={"description": "default: today"})
+
+    @post_load
+    def days(self, data: dict[str, Any], **_: Any) -> list[date]:
+        """The days asked for (UTC), oldest first."""
+        last = data["last"] or datetime.now(UTC).date()
+        first = data["first"] or last - timedelta(days=DEFAULT_DAYS - 1)
+        try:
+            return span(first, last)
+        except ValueError as exc:
+            raise ValidationError(str(exc), "from") from None
+
+
+#: The days `GET /v1/moderation/stats` gives when not asked: the review page's chart.
+DEFAULT_DAYS = 30
+
+
+class DayOut(Schema):
+    """One day's figures (UTC)."""
+
+    day = fields.Date()
+    received = fields.Integer(metadata={"description": "comments scored"})
+    approved = fields.Integer(metadata={"description": "published by the model"})
+    held = fields.Integer(metadata={"description": "held for a moderator"})
+    spam = fields.Integer(metadata={"description": "called spam by the model"})
+    rejected = fields.Integer(metadata={"description": "rejected by the site's rules"})
+    moderator_approved = fields.Integer()
+    moderator_spam = fields.Integer()
+    moderator_rejected = fields.Integer()
+    missed_spam = fields.Integer(metadata={"description": "the model approved, a person: spam"})
+    false_positives = fields.Integer(
+        metadata={"description": "the model or rules said spam or reject, a person approved"}
+    )
+    accuracy = fields.Float(
+        allow_none=True,
+        metadata={"description": "1 - (missed + false positives) / automatic verdicts"},
+    )
+
+
+class StatsOut(Schema):
+    """A site's daily figures over a span of days, and their sum."""
+
+    days = fields.List(fields.Nested(DayOut))
+    total = fields.Nested(DayOut, metadata={"description": "the days summed, dated the first"})
+    learned = fields.Integer(metadata={"description": "decisions the site's model has learned"})
 
 
 class QueuePage(Schema):

@@ -15,7 +15,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from service.moderation.comments import Author, Comment, FormEvidence, NewComment, iso_time
+from service.moderation.comments import Author, FormEvidence, NewComment, iso_time
 
 #: Field names only modq may set; a client sending one is refused, not ignored.
 SERVER_FIELDS = ("id", "site", "status", "score", "reasons", "created_at")
@@ -27,8 +27,8 @@ INVISIBLE = dict.fromkeys(
     [0x061C, 0x200B, 0x200E, 0x200F, 0x2060, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 )
 
-_COMMENT_ID = re.compile(r"^[0-9a-f]{32}$")
-_LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+COMMENT_ID = re.compile(r"^[0-9a-f]{32}$")
+LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 
 class Text(fields.String):
@@ -62,7 +62,7 @@ class Text(fields.String):
         return text
 
 
-def _ip(value: str) -> None:
+def valid_ip(value: str) -> None:
     if value:
         try:
             ipaddress.ip_address(value)
@@ -119,13 +119,13 @@ class CommentIn(Schema):
     ip = Text(
         45,
         load_default="",
-        validate=_ip,
+        validate=valid_ip,
         metadata={"description": "the reader's IPv4 or IPv6 address", "format": "ipv4"},
     )
     user_agent = Text(1024, load_default="")
     referrer = Text(2048, load_default="")
-    parent_id = Text(32, load_default="", validate=pattern(_COMMENT_ID, "a modq comment id"))
-    lang = Text(35, load_default="", validate=pattern(_LANG, "a language tag like 'az'"))
+    parent_id = Text(32, load_default="", validate=pattern(COMMENT_ID, "a modq comment id"))
+    lang = Text(35, load_default="", validate=pattern(LANG, "a language tag like 'az'"))
     form = fields.Nested(FormIn, load_default=None)
 
     def handle_error(self, error: ValidationError, data: Any, **_: Any) -> None:
@@ -148,12 +148,6 @@ def _iso(timestamp: float | None) -> str | None:
     return None if timestamp is None else iso_time(timestamp)
 
 
-def _decided_by(comment: Comment) -> str | None:
-    if comment.decision is not None:
-        return "moderator"
-    return "model" if comment.scored_at is not None else None
-
-
 class CommentAccepted(Schema):
     id = fields.String()
     status = fields.String()
@@ -167,7 +161,9 @@ class CommentOut(Schema):
     status = fields.Function(lambda c: c.status.value)
     score = fields.Float(allow_none=True)
     reasons = fields.List(fields.String())
-    decided_by = fields.Function(_decided_by, metadata={"description": "model, moderator or null"})
+    decided_by = fields.Function(
+        lambda comment: comment.decider, metadata={"description": "model, moderator, site or null"}
+    )
     created_at = fields.Function(lambda c: _iso(c.created_at))
     scored_at = fields.Function(lambda c: _iso(c.scored_at))
     decided_at = fields.Function(lambda c: _iso(c.decided_at))

@@ -19,6 +19,12 @@ class KeyKind(enum.StrEnum):
 
 SITE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{0,62}$")
 _TOKEN = re.compile(r"^modq_(site|moderator)_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+#: A site key in Akismet's form: WordPress's Akismet plugin refuses any key that is not 12
+#: characters long. 36^12 (62 bits) against guesses slowed by the auth-failure limit.
+_AKISMET_KEY = re.compile(r"^[a-z0-9]{12}$")
+_AKISMET_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+#: The name a site key in Akismet's form is listed under.
+AKISMET = "akismet"
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,28 @@ def new_token(kind: KeyKind) -> tuple[str, str, str]:
     return key_id, f"modq_{kind.value}_{key_id}_{secret}", hash_secret(secret)
 
 
+def new_akismet_key() -> tuple[str, str, str]:
+    """Return (key_id, key, secret_hash) for a fresh site key in Akismet's form: the key is
+    its own secret, and its id is derived from it, so it is found without being stored."""
+    key = "".join(secrets.choice(_AKISMET_ALPHABET) for _ in range(12))
+    return akismet_key_id(key), key, hash_secret(key)
+
+
+def akismet_key_id(key: str) -> str:
+    """The id a key in Akismet's form is stored under."""
+    return hashlib.sha256(f"akismet\x00{key}".encode()).hexdigest()[:12]
+
+
+def parse_any_site_key(key: str) -> tuple[KeyKind, str, str] | None:
+    """Split a modq token or a key in Akismet's form into (kind, key_id, secret), or None."""
+    if _AKISMET_KEY.fullmatch(key):
+        return KeyKind.SITE, akismet_key_id(key), key
+    return parse_token(key)
+
+
 def hash_secret(secret: str) -> str:
-    """Hash a key's secret; 256 random bits need no salt or stretching."""
+    """Hash a key's secret; 256 random bits (62 in Akismet's form, behind the auth-failure
+    limit) need no salt or stretching."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 

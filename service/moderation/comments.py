@@ -116,6 +116,19 @@ class Comment:
     #: Moderators' earlier decisions on this author's comments; filled for moderators only.
     author_history: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def decider(self) -> str | None:
+        """Who gave the current status, as sites are told: `model`, `moderator` (never a
+        moderator's name), `site` (its own key decided, through Akismet's submit calls), or
+        None before any."""
+        if self.decision is not None:
+            return SITE_DECIDER if self.decided_by == SITE_DECIDER else "moderator"
+        return "model" if self.scored_at is not None else None
+
+
+#: `decided_by` of a decision the site's own key made.
+SITE_DECIDER = "site"
+
 
 def iso_time(timestamp: float) -> str:
     """A Unix time as the API and webhook events write it (ISO 8601, UTC)."""

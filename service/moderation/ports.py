@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
 from service.moderation.access import KeyRecord
 from service.moderation.comments import Campaign, Comment, Decision, NewComment
 from service.moderation.policy import Calibration
 from service.moderation.rules import SiteRules
+from service.moderation.stats import DayStats
 
 Cursor = tuple[int, str]
 
@@ -20,6 +22,8 @@ class CommentRepository(Protocol):
     def add(self, site: str, content: NewComment, author_key: str = "") -> Comment: ...
 
     def get(self, comment_id: str) -> Comment | None: ...
+
+    def get_many(self, comment_ids: Sequence[str]) -> list[Comment | None]: ...
 
     def queue_page(
         self, site: str, after: Cursor | None, limit: int
@@ -60,6 +64,12 @@ class CalibrationRepository(Protocol):
     """What each site's decisions established: its thresholds, its decisions per script."""
 
     def calibration(self, site: str) -> Calibration: ...
+
+
+class StatsRepository(Protocol):
+    """Where each site's daily counts live."""
+
+    def days(self, site: str, days: Sequence[date]) -> list[DayStats]: ...
 
 
 class RulesRepository(Protocol):

@@ -183,7 +183,7 @@ def public_address(address: str) -> bool:
 
 
 def decided_event(comment: Comment, now: float) -> tuple[str, str]:
-    """A `comment.decided` event for a comment a moderator just decided: its id (kept
+    """A `comment.decided` event for a comment a moderator (or the site) just decided: its id (kept
     across retries, receivers deduplicate on it) and its body. The verdict script writes
     `comment.scored` in the same shape, without `decision`."""
     assert comment.decision is not None and comment.decided_at is not None
@@ -193,7 +193,7 @@ def decided_event(comment: Comment, now: float) -> tuple[str, str]:
         "status": comment.status.value,
         "score": comment.score,
         "reasons": list(comment.reasons),
-        "decided_by": "moderator",
+        "decided_by": comment.decider,
         "decision": comment.decision.value,
         "time": iso_time(comment.decided_at),
     }

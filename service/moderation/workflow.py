@@ -6,10 +6,11 @@ import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from service.moderation import access
 from service.moderation.access import KeyKind, Principal
-from service.moderation.comments import Comment, Decision, NewComment
+from service.moderation.comments import SITE_DECIDER, Comment, Decision, NewComment
 from service.moderation.errors import (
     AuthenticationError,
     CommentNotFoundError,
@@ -27,9 +28,11 @@ from service.moderation.ports import (
     LearningRepository,
     PrivacyRepository,
     RulesRepository,
+    StatsRepository,
 )
 from service.moderation.privacy import author_key
 from service.moderation.rules import SiteRules
+from service.moderation.stats import DayStats
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Moderation:
         learning: LearningRepository,
         rules: RulesRepository,
         calibration: CalibrationRepository,
+        stats: StatsRepository,
         pepper: bytes,
         clock: Clock = time.time,
     ) -> None:
@@ -70,12 +74,22 @@ class Moderation:
         self._learning = learning
         self._rules = rules
         self._calibration = calibration
+        self._stats = stats
         self._pepper = pepper
         self._clock = clock
 
     def authenticate(self, token: str | None) -> Principal:
         """Return the principal of a bearer token, or raise AuthenticationError."""
-        parsed = access.parse_token(token or "")
+        return self._principal(access.parse_token(token or ""))
+
+    def authenticate_site_key(self, key: str) -> Principal:
+        """Return the site of a key as Akismet clients send it (a modq site key, in either
+        form), or raise AuthenticationError; a moderator token is no site key."""
+        principal = self._principal(access.parse_any_site_key(key))
+        _require(principal, KeyKind.SITE)
+        return principal
+
+    def _principal(self, parsed: tuple[KeyKind, str, str] | None) -> Principal:
         if parsed is None:
             raise AuthenticationError("missing or malformed bearer token")
         kind, key_id, secret = parsed
@@ -87,8 +101,13 @@ class Moderation:
     def submit(self, caller: Principal, content: NewComment) -> Comment:
         """Store a site's new comment for scoring."""
         _require(caller, KeyKind.SITE)
-        key = author_key(self._pepper, caller.site, content.author.email)
+        key = self._author_key(caller.site, content.author.email)
         return self._comments.add(caller.site, content, key)
+
+    def _author_key(self, site: str, email: str) -> str:
+        # No e-mail (an Akismet client may send none): no author, rather than one shared by
+        # every reader who left none.
+        return author_key(self._pepper, site, email) if email.strip() else ""
 
     def site_comment(self, caller: Principal, comment_id: str) -> Comment:
         """Return a comment for the site that submitted it."""
@@ -111,15 +130,59 @@ class Moderation:
     def decide(self, caller: Principal, comment_id: str, decision: Decision) -> Comment:
         """Record a moderator's decision; the comment leaves the review queue."""
         _require(caller, KeyKind.MODERATOR)
+        return self._decide(caller.site, comment_id, decision, caller.name)
+
+    def report(
+        self, caller: Principal, content: NewComment, decision: Decision, comment_id: str = ""
+    ) -> Comment:
+        """A site's own call on one of its comments (Akismet's submit-spam and submit-ham),
+        decided by SITE_DECIDER and learned from like a moderator's. The comment is found by
+        its id if given, else as the author's latest with this body; one modq never stored
+        is stored first, so that it teaches all the same. The same call twice changes
+        nothing."""
+        _require(caller, KeyKind.SITE)
+        found = self._reported(caller, content, comment_id) or self.submit(caller, content)
+        if found.decision == decision:
+            return found
+        return self._decide(caller.site, found.id, decision, SITE_DECIDER)
+
+    def _reported(self, caller: Principal, content: NewComment, comment_id: str) -> Comment | None:
+        if comment_id:
+            try:
+                return self._scoped(caller, comment_id)
+            except CommentNotFoundError:
+                pass
+        key = self._author_key(caller.site, content.author.email)
+        if not key:
+            return None
+        ids = self._privacy.author_comment_ids(caller.site, key)
+        body = content.body.strip()
+        same = [c for c in self._comments.get_many(ids) if c and c.content.body.strip() == body]
+        return max(same, key=lambda c: c.created_at, default=None)
+
+    def _decide(self, site: str, comment_id: str, decision: Decision, by: str) -> Comment:
         now = self._clock()
 
         def change(comment: Comment) -> Comment:
-            return apply_decision(comment, decision, caller.name, now)
+            return apply_decision(comment, decision, by, now)
 
-        decided = self._comments.decide(caller.site, comment_id, change)
+        decided = self._comments.decide(site, comment_id, change)
         if decided is None:
             raise CommentNotFoundError(comment_id)
         return decided
+
+    def stats(self, caller: Principal, days: Sequence[date]) -> tuple[list[DayStats], int]:
+        """The caller's site's counts for each of `days`, and the decisions its model has
+        learned: for its moderators."""
+        _require(caller, KeyKind.MODERATOR)
+        steps, _ = self._learning.summary_of(caller.site)
+        return self._stats.days(caller.site, days), steps
+
+    def usage(self, caller: Principal, days: Sequence[date]) -> list[DayStats]:
+        """The caller's site's counts for each of `days`: for the site's own key (Akismet's
+        key-sites and usage-limit report them)."""
+        _require(caller, KeyKind.SITE)
+        return self._stats.days(caller.site, days)
 
     def decide_many(
         self, caller: Principal, requests: Sequence[tuple[str, Decision]]
@@ -175,7 +238,7 @@ class Moderation:
 
     def erase_author(self, caller: Principal, email: str) -> int:
         """Erase every comment an e-mail address left at the caller's site; return how many."""
-        key = author_key(self._pepper, caller.site, email)
+        key = self._author_key(caller.site, email)
         comment_ids = self._privacy.author_comment_ids(caller.site, key)
         for comment_id in comment_ids:
             self._privacy.erase(caller.site, comment_id, key)

@@ -6,7 +6,14 @@ import time
 
 import redis
 
-from service.moderation.access import KeyKind, KeyRecord, Principal, new_token
+from service.moderation.access import (
+    AKISMET,
+    KeyKind,
+    KeyRecord,
+    Principal,
+    new_akismet_key,
+    new_token,
+)
 from service.storage import keys
 from service.storage.connection import translate_errors
 
@@ -21,9 +28,16 @@ class KeyStore:
         self._redis = client
 
     @translate_errors
-    def create(self, kind: KeyKind, site: str, name: str = "") -> tuple[KeyRecord, str]:
-        """Store a new key and return its record and the token, which is never stored."""
-        key_id, token, secret_hash = new_token(kind)
+    def create(
+        self, kind: KeyKind, site: str, name: str = "", akismet: bool = False
+    ) -> tuple[KeyRecord, str]:
+        """Store a new key and return its record and the token, which is never stored.
+        `akismet`: a site key in Akismet's 12-character form, named AKISMET."""
+        if akismet:
+            assert kind is KeyKind.SITE
+            (key_id, token, secret_hash), name = new_akismet_key(), AKISMET
+        else:
+            key_id, token, secret_hash = new_token(kind)
         record = KeyRecord(Principal(key_id, kind, site, name), secret_hash, time.time())
         with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(keys.api_key(key_id), mapping=_to_hash(record))
@@ -55,7 +69,8 @@ class KeyStore:
         if old is None:
             return None
         principal = old.principal
-        created = self.create(principal.kind, principal.site, principal.name)
+        akismet = principal.kind is KeyKind.SITE and principal.name == AKISMET
+        created = self.create(principal.kind, principal.site, principal.name, akismet)
         self.revoke(key_id)
         return created
 

@@ -16,6 +16,7 @@ from service.moderation.comments import (
     NewComment,
 )
 from service.moderation.errors import StorageUnavailableError
+from service.moderation.stats import day_of, decision_counters
 from service.moderation.webhooks import decided_event
 from service.settings import Settings
 from service.storage import keys
@@ -236,6 +237,10 @@ def _write_decision(pipe: redis.client.Pipeline, before: Comment, after: Comment
         # The latest call on any copy is the campaign's: spam makes later copies spam.
         pipe.hset(keys.campaigns(after.site), f"{after.campaign.id}:d", after.decision.value)
     pipe.hincrby(keys.site_counters(after.site), f"decided_{after.decision.value}", 1)
+    day = keys.site_day(after.site, day_of(after.decided_at))
+    for counter in decision_counters(before, after):
+        pipe.hincrby(day, counter, 1)
+    pipe.expire(day, keys.DAY_KEPT_S)
     pipe.xadd(
         keys.decisions_stream(),
         {

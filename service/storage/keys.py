@@ -1,5 +1,7 @@
 """Every Redis key modq uses, built in one place."""
 
+from datetime import date
+
 PREFIX = "modq"
 
 #: Consumer group of the scoring workers on the intake stream.
@@ -125,6 +127,15 @@ def recent_decisions(site: str) -> str:
 def site_counters(site: str) -> str:
     """Hash of per-site counters (comments scored per status)."""
     return f"{PREFIX}:counters:{site}"
+
+
+def site_day(site: str, day: date) -> str:
+    """Hash of a site's counts for one UTC day (stats.COUNTER names them); kept DAY_KEPT_S."""
+    return f"{PREFIX}:days:{site}:{day:%Y%m%d}"
+
+
+#: How long a site's daily counts are kept: past a year, for last year's month.
+DAY_KEPT_S = 400 * 86_400
 
 
 def api_key(key_id: str) -> str:

@@ -10,25 +10,27 @@ from dataclasses import dataclass
 import redis
 
 from service.moderation.comments import Verdict, iso_time
+from service.moderation.stats import day_of
 from service.storage import keys
 from service.storage.comment_hash import TEXT, CommentText, read_text
 from service.storage.connection import run_script
 
 # Writes every effect of each verdict of a batch once per comment id: a redelivered comment
 # finds `scored_at` set and changes nothing, and a moderator's decision is never overwritten.
-# KEYS: the dead-letter stream and the webhooks' schedule, then sixes per comment (its
-# hash, its site's queue and counters, its IP key, its site's webhook and webhook events);
-# ARGV: the batch's time (Unix seconds and ISO 8601) and spam TTL, then sixes per comment.
+# KEYS: the dead-letter stream and the webhooks' schedule, then sevens per comment (its
+# hash, its site's queue and counters, its IP key, its site's webhook and webhook events,
+# its site's counts of the day); ARGV: the batch's time (Unix seconds and ISO 8601), spam
+# TTL and how long daily counts are kept, then sixes per comment.
 # One HMGET and one HSET per comment, counters summed per batch: every write is fsynced and
 # copied to the AOF, so fewer commands is less for Redis to do. A site with a webhook gets
 # a `comment.scored` event in the same write as the verdict (webhooks.py's shape).
 _APPLY_VERDICTS = """
-local now, iso, spam_ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local now, iso, spam_ttl, day_ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local dead, due = KEYS[1], KEYS[2]
-local results, counts, written, hooked = {}, {}, {}, {}
-for i = 0, (#KEYS - 2) / 6 - 1 do
-  local comment, queue, counters, ip, hook, events = unpack(KEYS, i*6+3, i*6+8)
-  local status, score, reasons, version, id, deliveries = unpack(ARGV, i*6+4, i*6+9)
+local results, counts, days, written, hooked = {}, {}, {}, {}, {}
+for i = 0, (#KEYS - 2) / 7 - 1 do
+  local comment, queue, counters, ip, hook, events, day = unpack(KEYS, i*7+3, i*7+9)
+  local status, score, reasons, version, id, deliveries = unpack(ARGV, i*6+5, i*6+10)
   local before, created, scored, site, thread = unpack(
     redis.call('HMGET', comment, 'status', 'created_us', 'scored_at', 'site', 'thread'))
   if not before then
@@ -45,6 +47,7 @@ for i = 0, (#KEYS - 2) / 6 - 1 do
     end
     counts[counters] = counts[counters] or {}
     counts[counters][status] = (counts[counters][status] or 0) + 1
+    days[counters] = day
     if after == 'spam' then
       redis.call('EXPIRE', comment, spam_ttl)
       if redis.call('TTL', ip) > spam_ttl then redis.call('EXPIRE', ip, spam_ttl) end
@@ -67,10 +70,16 @@ for i = 0, (#KEYS - 2) / 6 - 1 do
 end
 -- Requests waiting for these verdicts (Prefer: wait) are woken by one message per batch.
 if #written > 0 then redis.call('PUBLISH', 'CHANNEL', table.concat(written, ' ')) end
+-- The site's counts of the day: each status, and all of them as `received`.
 for counters, by_status in pairs(counts) do
+  local day, received = days[counters], 0
   for status, n in pairs(by_status) do
     redis.call('HINCRBY', counters, 'scored_' .. status, n)
+    redis.call('HINCRBY', day, status, n)
+    received = received + n
   end
+  redis.call('HINCRBY', day, 'received', received)
+  redis.call('EXPIRE', day, day_ttl)
 end
 return results
 """.replace("CHANNEL", keys.verdicts_channel())
@@ -132,7 +141,8 @@ class VerdictWriter:
             return []
         script_keys = [keys.dead_letter_stream(), keys.webhooks_due()]
         now = time.time()
-        args = [repr(now), iso_time(now), str(self._spam_ttl_s)]
+        args = [repr(now), iso_time(now), str(self._spam_ttl_s), str(keys.DAY_KEPT_S)]
+        today = day_of(now)
         for outcome in outcomes:
             comment, verdict = outcome.comment, outcome.verdict
             script_keys += [
@@ -142,6 +152,7 @@ class VerdictWriter:
                 keys.comment_ip(comment.id),
                 keys.webhook(comment.site),
                 keys.webhook_events(comment.site),
+                keys.site_day(comment.site, today),
             ]
             args += [
                 verdict.status.value,
