@@ -221,8 +221,9 @@ def redis_client() -> Iterator[Any]:
 
 
 # Registered last: they use redis_client above.
-from service.sites_cli import learned, sites, webhooks  # noqa: E402
+from service.sites_cli import learned, sites, stats, webhooks  # noqa: E402
 
 main.add_command(learned)
 main.add_command(sites)
+main.add_command(stats)
 main.add_command(webhooks)

@@ -149,6 +149,49 @@ def sites_campaigns(site: str, limit: int) -> None:
     click.echo(json.dumps(shown, indent=2))
 
 
+@click.command("stats")
+@SITE
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), help="First UTC day.")
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="Last UTC day (today).")
+@click.option("--json", "as_json", is_flag=True, help="As GET /v1/moderation/stats answers.")
+def stats(site: str, first: Any, last: Any, as_json: bool) -> None:
+    """A site's figures per UTC day (default: the last 30): received, approved, held, spam,
+    rejected, moderators' spam and approvals, missed spam, false positives, accuracy."""
+    import marshmallow
+
+    from service.api.moderator_schemas import StatsArgs, StatsOut
+    from service.moderation.stats import total
+    from service.storage.learned import LearnedStore
+    from service.storage.stats import StatsStore
+
+    asked = {"from": first and f"{first:%Y-%m-%d}", "to": last and f"{last:%Y-%m-%d}"}
+    try:
+        days = StatsArgs().load({k: v for k, v in asked.items() if v})
+    except marshmallow.ValidationError as exc:  # a reversed or too long span
+        raise click.UsageError(str(exc)) from None
+    with redis_client() as client:
+        found = StatsStore(client).days(site, days)
+        learned, _ = LearnedStore(client).summary_of(site)
+    summed = total(found, days[0])
+    if as_json:
+        shown = StatsOut().dump({"days": found, "total": summed, "learned": learned})
+        click.echo(json.dumps(shown, indent=2))
+        return
+    columns = ("received", "approved", "held", "spam", "rejected")
+    people = ("moderator_spam", "moderator_approved", "missed_spam", "false_positives")
+    click.echo(
+        f"{'day':<10}  "
+        + "  ".join(f"{c[:8]:>8}" for c in (*columns, "mod_spam", "mod_ok"))
+        + f"  {'missed':>8}  {'false+':>8}  {'accuracy':>8}"
+    )
+    for day in [*found, summed]:
+        label = "total" if day is summed else f"{day.day:%Y-%m-%d}"
+        counts = "  ".join(f"{getattr(day, c):>8}" for c in (*columns, *people))
+        accuracy = "-" if day.accuracy is None else f"{day.accuracy:.1%}"
+        click.echo(f"{label:<10}  {counts}  {accuracy:>8}")
+    click.echo(f"decisions learned by {site}'s model: {learned}")
+
+
 def _listed(name: str, value: Any) -> Any:
     if not name.endswith(("_words", "_scripts")):
         return value
