@@ -25,6 +25,7 @@ OPERATIONS = [
     "GET /v1/comments/{comment_id}",
     "GET /v1/moderation/queue",
     "GET /v1/moderation/learning",
+    "GET /v1/moderation/stats",
     "GET /v1/moderation/settings",
     "PUT /v1/moderation/settings",
     "GET /v1/moderation/comments/{comment_id}",
