@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import threading
@@ -21,7 +22,7 @@ from service.api import review
 from service.moderation.policy import Thresholds
 from service.storage.calibration import CalibrationStore
 from tests.conftest import Keys
-from tests.factories import DEFAULT_RULES, SETTINGS, comment_body
+from tests.factories import DEFAULT_RULES, HAM, SETTINGS, SPAM, comment_body
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -49,6 +50,7 @@ ASSETS = {
     "keys.js": "text/javascript",
     "list.js": "text/javascript",
     "settings.js": "text/javascript",
+    "stats.js": "text/javascript",
     "review.css": "text/css",
     "icon.svg": "image/svg+xml",
 }
@@ -603,3 +605,169 @@ def test_typing_in_the_settings_panel_decides_and_selects_nothing(
     page.keyboard.press("a")  # with the panel closed the shortcuts work again
     expect(items).to_have_count(0)
     assert _status(client, keys, comment) == "approved"
+
+
+STATS = "/v1/moderation/stats"
+#: Approved by the shipped model, as HAM is.
+MORE_HAM = "I disagree with the mayor on the bus lanes, they were needed."
+#: Held by the site's rules (three links, at most two allowed), whatever the model says.
+LINKS = "Sources: https://a.example/1 and https://b.example/2 and https://c.example/3 agree."
+
+
+_readers = itertools.count(1)
+
+
+def _post(client: FlaskClient, keys: Keys, *bodies: str) -> list[str]:
+    """Post comments to site 'news', each by its own author from its own IP (no duplicate,
+    no flood)."""
+    ids = []
+    for body in bodies:
+        n = next(_readers)
+        author = {"name": f"Reader {n}", "email": f"r{n}@mail.example", "url": ""}
+        payload = comment_body(body, author=author, ip=f"198.51.100.{n % 250 + 1}")
+        ids.append(client.post("/v1/comments", json=payload, headers=keys.site("news")).json["id"])
+    return ids
+
+
+def _decide(client: FlaskClient, keys: Keys, comment_id: str, decision: str) -> None:
+    url = f"/v1/moderation/comments/{comment_id}/decision"
+    response = client.post(url, json={"decision": decision}, headers=keys.moderator("news"))
+    assert response.status_code == 200, response.json
+
+
+def _open_stats(page: Page) -> Any:
+    """Open the Last 30 days panel and wait until it shows the figures."""
+    page.get_by_role("button", name="Last 30 days").click()
+    panel = page.get_by_role("dialog", name="Last 30 days")
+    expect(panel.locator("#stats-state")).to_contain_text("Updated at")
+    return panel
+
+
+@needs_browser
+def test_last_30_days_chart_and_totals_show_the_sites_figures(
+    page: Page, live_url: str, client: FlaskClient, keys: Keys, drain: Callable[..., int]
+) -> None:
+    ham, _, _, spam, _ = _post(client, keys, HAM, MORE_HAM, SPAM, SPAM + " ok", LINKS)
+    drain()
+    statuses = [_status(client, keys, i) for i in (ham, spam)]
+    assert statuses == ["approved", "spam"]
+    _decide(client, keys, ham, "spam")  # the model published it: a missed spam
+    _decide(client, keys, spam, "approve")  # the model called it spam: a false positive
+    drain()  # the learner learns both decisions
+    stats = client.get(STATS, headers=keys.moderator("news")).json
+    today = stats["days"][-1]
+    figures = {k: today[k] for k in ("received", "approved", "held", "spam", "rejected")}
+    assert figures == {"received": 5, "approved": 2, "held": 1, "spam": 2, "rejected": 0}
+    assert (today["missed_spam"], today["false_positives"], today["accuracy"]) == (1, 1, 0.5)
+    assert stats["total"]["received"] == 5 and stats["learned"] == 2
+
+    _sign_in(page, live_url, _token(keys))
+    expect(page.get_by_role("status")).to_contain_text("1 comment loaded")  # the LINKS one
+    panel = _open_stats(page)
+    chart = panel.get_by_role("img", name=re.compile("^Comments per day from"))
+    expect(chart).to_be_focused()
+
+    days = chart.locator("g.day")
+    expect(days).to_have_count(30)
+    assert days.evaluate_all("gs => gs.map(g => g.dataset.day)") == [
+        day["day"] for day in stats["days"]
+    ]
+    bar = chart.locator(f'g.day[data-day="{today["day"]}"]')
+    titles = {
+        ".bar-approved": "2 approved of 5 received",
+        ".bar-held": "1 held of 5 received",
+        ".bar-spam": "2 spam of 5 received",
+        ".mark-missed_spam": "1 missed spam",
+        ".mark-false_positives": "1 false positive",
+    }
+    for selector, figure in titles.items():
+        expect(bar.locator(f"{selector} > title")).to_have_text(re.compile(f": {figure}$"))
+    day_line = (
+        ": 5 received (2 approved, 1 held, 2 spam, 0 rejected);"
+        " 1 missed spam, 1 false positive; accuracy 50 %"
+    )
+    expect(bar.locator(".day-area > title")).to_have_text(re.compile(f"{re.escape(day_line)}$"))
+    expect(chart.locator(".bar")).to_have_count(3)  # the other 29 days received nothing
+    expect(chart.locator(".mark")).to_have_count(2)
+    expect(chart.locator(".received-axis .value")).to_have_text(["0", "5"])  # the top: 5 a day
+    expect(chart.locator(".corrected-axis .value")).to_have_text(["0", "1"])
+    expect(chart.locator(".day-axis text")).to_have_count(5)  # today, a week ago, …
+    legend = panel.get_by_role("list", name="Legend").locator("li")
+    expect(legend).to_have_text(
+        ["approved", "held", "spam", "rejected", "missed spam", "false positives"]
+    )
+
+    totals = panel.locator("#stats-totals")
+    shown = {
+        "received": "5",
+        "approved": "2",
+        "held": "1",
+        "spam": "2",
+        "rejected": "0",
+        "missed_spam": "1",
+        "false_positives": "1",
+        "accuracy": "50 %",
+        "learned": "2",
+    }
+    expect(totals.locator("dd")).to_have_text(list(shown.values()))
+    assert totals.locator("dd").evaluate_all("dds => dds.map(dd => dd.dataset.total)") == list(
+        shown
+    )
+    expect(totals.locator(".total-missed_spam")).to_have_text("Missed spam1")
+
+    readout = panel.locator("#stats-day")  # the arrow keys read the chart a day at a time
+    expect(readout).to_have_text(re.compile(f"{re.escape(day_line)}$"))
+    page.keyboard.press("ArrowLeft")
+    expect(readout).to_have_text(re.compile(r": 0 received \(0 approved, .*; accuracy —$"))
+    expect(chart.locator("g.day.current")).to_have_attribute("data-day", stats["days"][-2]["day"])
+    page.keyboard.press("End")
+    expect(chart.locator("g.day.current")).to_have_attribute("data-day", today["day"])
+    page.keyboard.press("a")  # the queue's shortcuts are off while the panel is open
+    expect(page.locator("#queue > .item")).to_have_count(1)
+
+    table = panel.get_by_role("table")
+    panel.get_by_text("Every day as a table").click()
+    expect(table.locator("tbody tr")).to_have_count(30)
+    expect(table.locator("tbody tr").first.locator("td")).to_have_text(
+        ["5", "2", "1", "2", "0", "1", "1", "50 %"]
+    )
+
+    _post(client, keys, "Another thoughtful reader agrees with the article.")
+    drain()
+    today = client.get(STATS, headers=keys.moderator("news")).json["days"][-1]
+    assert today["received"] == 6
+    panel.get_by_role("button", name="Refresh").click()
+    expect(totals.locator("[data-total=received]")).to_have_text("6")
+    verdicts = ", ".join(f"{today[k]} {k}" for k in ("approved", "held", "spam", "rejected"))
+    expect(bar.locator(".day-area > title")).to_contain_text(f": 6 received ({verdicts});")
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    assert page.console_errors == []  # type: ignore[attr-defined]  # no CSP violation either
+
+
+@needs_browser
+def test_last_30_days_shows_an_api_error_in_the_pages_error_style(
+    page: Page, live_url: str, keys: Keys
+) -> None:
+    _sign_in(page, live_url, _token(keys))
+    panel = _open_stats(page)
+    expect(panel.locator("#stats-chart g.day")).to_have_count(30)
+    unavailable = {"code": 503, "status": "Service Unavailable", "message": "storage down"}
+    page.route(
+        "**/v1/moderation/stats",
+        lambda route: route.fulfill(status=503, json=unavailable, headers={"Retry-After": "5"}),
+    )
+
+    panel.get_by_role("button", name="Refresh").click()
+
+    alert = panel.get_by_role("alert")
+    expect(alert).to_have_text(
+        "Could not load the figures. modq's storage is unavailable; nothing was changed."
+        " Retry in 5 s."
+    )
+    expect(alert).to_have_class("error")
+    expect(panel.locator("#stats-state")).to_be_hidden()
+    page.unroute("**/v1/moderation/stats")
+    panel.get_by_role("button", name="Refresh").click()
+    expect(alert).to_be_hidden()
+    expect(panel.locator("#stats-state")).to_contain_text("Updated at")

@@ -61,6 +61,15 @@ export function fetchLearning() {
 }
 
 /**
+ * The site's figures per UTC day, the last 30 ending today, oldest first:
+ * {days: [{day, received, approved, held, spam, rejected, missed_spam, false_positives,
+ * accuracy, …}], total: {the same, summed}, learned}.
+ */
+export function fetchStats() {
+  return call("GET", "stats");
+}
+
+/**
  * The site's rules: {max_links, moderation_words, disallowed_words, allowed_scripts,
  * min_seconds_to_post}.
  */

@@ -14,6 +14,7 @@ import { installShortcuts } from "./keys.js";
 import { CommentList } from "./list.js";
 import { renderItem, webUrl } from "./render.js";
 import { SettingsPanel } from "./settings.js";
+import { StatsPanel } from "./stats.js";
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -24,6 +25,7 @@ const ui = {
   tokenInput: $("token"),
   signOut: $("sign-out"),
   settingsOpen: $("settings-open"),
+  statsOpen: $("stats-open"),
   review: $("review"),
   empty: $("empty"),
   loadMore: $("load-more"),
@@ -34,6 +36,7 @@ const ui = {
 };
 const list = new CommentList($("queue"));
 const settings = new SettingsPanel($("settings"), { announce, handleAuth });
+const stats = new StatsPanel($("stats"), { handleAuth });
 const PAST = { approve: "Approved", reject: "Rejected", spam: "Marked as spam" };
 const state = { cursor: null, loading: false };
 
@@ -49,9 +52,11 @@ function plural(n, word) {
 
 function showSignIn(message = "") {
   settings.close();
+  stats.close();
   ui.review.hidden = true;
   ui.signOut.hidden = true;
   ui.settingsOpen.hidden = true;
+  ui.statsOpen.hidden = true;
   ui.signIn.hidden = false;
   ui.signInError.textContent = message;
   ui.signInError.hidden = !message;
@@ -63,6 +68,7 @@ function showReview() {
   ui.signIn.hidden = true;
   ui.signOut.hidden = false;
   ui.settingsOpen.hidden = false;
+  ui.statsOpen.hidden = false;
   ui.review.hidden = false;
 }
 
@@ -296,6 +302,7 @@ function wire() {
   $("help-open").addEventListener("click", toggleHelp);
   $("help-close").addEventListener("click", () => ui.help.close());
   ui.settingsOpen.addEventListener("click", () => settings.open());
+  ui.statsOpen.addEventListener("click", () => stats.open());
   $("reload").addEventListener("click", reload);
   ui.loadMore.addEventListener("click", () => load(state.cursor));
   ui.selectAll.addEventListener("change", () => {
@@ -309,7 +316,7 @@ function wire() {
   installShortcuts({
     active: () => !ui.review.hidden,
     helpOpen: () => ui.help.open,
-    paused: () => settings.isOpen,
+    paused: () => settings.isOpen || stats.isOpen,
     toggleHelp,
     move: (step) => list.move(step),
     decide: (decision) => decideOne(list.current(), decision),
