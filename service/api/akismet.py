@@ -101,8 +101,10 @@ class Invalid(Exception):
 
 @blp.route("/1.1/verify-key", methods=["POST"])
 def verify_key() -> Response:
-    """`valid` for a live modq site key (the `blog` is not checked: a key names its site)."""
-    _site()
+    """`valid` for a live modq site key (the `blog` is not checked: a key names its site).
+    The key verified is `key` when sent: WordPress's Akismet plugin sends the key to verify
+    as `key` and adds its stored key as `api_key` to every request."""
+    _site(request.values.get("key", ""))
     return _text("valid")
 
 
@@ -206,10 +208,10 @@ def _site_row(site: str, month: DayStats) -> dict[str, Any]:
 # Request ---------------------------------------------------------------------------------
 
 
-def _site() -> Principal:
-    """The site of the request's key: `api_key` or `key` in the form or query, else the
-    first label of the host name (Akismet's older form)."""
-    key = request.values.get("api_key") or request.values.get("key") or ""
+def _site(key: str = "") -> Principal:
+    """The site of `key` if given, else of the request's key: `api_key` or `key` in the form
+    or query, else the first label of the host name (Akismet's older form)."""
+    key = key or request.values.get("api_key") or request.values.get("key") or ""
     if not key:
         found = _KEY_IN_HOST.match(request.host)
         key = found.group(1) if found else ""

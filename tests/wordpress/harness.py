@@ -4,6 +4,10 @@ MariaDB runs from a data directory of the test's own (no grant tables: WordPress
 as root over a unix socket), WordPress is Debian's copy under `php -S` with a
 `wp-config.php` of the test's own, installed through its own install form. modq runs as
 `modq serve` with an embedded Redis in the test's directory.
+
+WordPress is moderated either by the modq plugin (integrations/wordpress) or, with
+`Stack(tmp, akismet=True)`, by Debian's own Akismet plugin whose requests the must-use
+plugin integrations/akismet/modq-akismet.php sends to modq.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "integrations" / "wordpress" / "modq"
+AKISMET_MU_PLUGIN = REPO / "integrations" / "akismet" / "modq-akismet.php"
 WORDPRESS = Path("/usr/share/wordpress")
 #: What the suite needs from Debian, and a file each package installs.
 PACKAGES = {
@@ -134,14 +139,18 @@ def http(
 
 @dataclass
 class Stack:
-    """MariaDB, WordPress with the plugin, and modq, all the test's own."""
+    """MariaDB, WordPress with the plugin, and modq, all the test's own. With `akismet`,
+    WordPress has the Akismet plugin and modq-akismet.php instead of the modq plugin."""
 
     tmp: Path
+    akismet: bool = False
     processes: list[Process] = field(default_factory=list)
     wp_url: str = ""
     modq_url: str = ""
     site_key: str = ""
     moderator_token: str = ""
+    #: With `akismet`: the site's key in Akismet's 12-character form (`wordpress_api_key`).
+    akismet_key: str = ""
     modq_env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> None:
@@ -217,6 +226,8 @@ class Stack:
         self.start_modq()
         self.site_key = self.modq_cli("keys", "create", "--site", SITE)
         self.moderator_token = self.modq_cli("keys", "create", "--site", SITE, "--moderator", "wp")
+        if self.akismet:
+            self.akismet_key = self.modq_cli("keys", "create", "--site", SITE, "--akismet")
         # Every reader here posts from 127.0.0.1: modq's flood rule (a site setting) is off.
         self.modq_cli("sites", "set", "--site", SITE, "--flood-max", "0")
 
@@ -252,9 +263,14 @@ class Stack:
         self.mail_log = self.tmp / "mail.jsonl"
         mu_plugin = _MU_PLUGIN.replace("MAIL_LOG", json.dumps(str(self.mail_log)))
         (content / "mu-plugins" / "modq-test.php").write_text(mu_plugin)
+        extra = ""
+        if self.akismet:  # installed as integrations/akismet/README.md says
+            shutil.copy(AKISMET_MU_PLUGIN, content / "mu-plugins" / AKISMET_MU_PLUGIN.name)
+            extra = f"define('MODQ_AKISMET_URL', {json.dumps(self.modq_url)});\n"
         port = free_port()
         self.wp_url = f"http://127.0.0.1:{port}"
-        (self.root / "wp-config.php").write_text(_config(self.socket, self.wp_url, self.root))
+        config = _config(self.socket, self.wp_url, self.root, extra)
+        (self.root / "wp-config.php").write_text(config)
         server = spawn(
             "wordpress",
             ["php", "-S", f"127.0.0.1:{port}", "-t", str(self.root)],
@@ -279,6 +295,9 @@ class Stack:
             timeout_s=120,
         )
         assert status == 200 and "Success" in page, page[-2000:]
+        if self.akismet:
+            self._akismet()
+            return
         # The scripted set-up a WP-CLI user would do: activate, then three options.
         self.php(
             "require_once ABSPATH . 'wp-admin/includes/plugin.php';"
@@ -286,6 +305,17 @@ class Stack:
             f"update_option('modq_url', {json.dumps(self.modq_url)});"
             f"update_option('modq_site_key', {json.dumps(self.site_key)});"
             f"update_option('modq_moderator_token', {json.dumps(self.moderator_token)});"
+        )
+
+    def _akismet(self) -> None:
+        """Activate Akismet with the modq key; and since Akismet's verdict is the one that
+        counts here, WordPress's own "the author must have a previously approved comment"
+        (on by default: it holds every first comment) is off."""
+        self.php(
+            "require_once ABSPATH . 'wp-admin/includes/plugin.php';"
+            "activate_plugin('akismet/akismet.php');"
+            f"update_option('wordpress_api_key', {json.dumps(self.akismet_key)});"
+            "update_option('comment_previously_approved', 0);"
         )
 
     def php(self, code: str) -> str:
@@ -355,7 +385,7 @@ def _htaccess(directory: str, names: list[str]) -> list[str]:
     return [".htaccess"] if directory == str(WORDPRESS) else []
 
 
-def _config(socket: Path, url: str, root: Path) -> str:
+def _config(socket: Path, url: str, root: Path, extra: str = "") -> str:
     salts = "".join(
         f"define('{name}', '{os.urandom(16).hex()}');\n"
         for name in (
@@ -385,6 +415,6 @@ define('DISABLE_WP_CRON', true);
 define('WP_DEBUG', false);
 define('FS_METHOD', 'direct');
 define('WP_HTTP_BLOCK_EXTERNAL', false);
-if ( ! defined('ABSPATH') ) define('ABSPATH', __DIR__ . '/');
+{extra}if ( ! defined('ABSPATH') ) define('ABSPATH', __DIR__ . '/');
 require_once ABSPATH . 'wp-settings.php';
 """
