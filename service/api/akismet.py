@@ -13,7 +13,8 @@ import io
 import json
 import logging
 import re
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -34,7 +35,7 @@ from service.moderation.comments import (
     NewComment,
 )
 from service.moderation.errors import AuthenticationError, ModqError, StorageUnavailableError
-from service.moderation.stats import DayStats, month_span, total
+from service.moderation.stats import MAX_DAYS, DayStats, month_span, span, total
 
 log = logging.getLogger("modq.api")
 
@@ -49,6 +50,9 @@ DISCARD_FROM = 0.999
 #: WordPress's Akismet plugin hold the comment (docs/akismet.md).
 HELD_HEADER = "X-akismet-error"
 HELD = "held for review by modq's moderators"
+#: The body for a held comment on WordPress's `retry` recheck: neither `true` nor `false`.
+HELD_BODY = "held"
+RETRY = "retry"
 #: The roles whose comments Akismet never calls spam.
 _TRUSTED_ROLES = {"administrator"}
 _KEY_IN_HOST = re.compile(r"^([A-Za-z0-9_-]{12,70})\.")
@@ -74,6 +78,7 @@ class CommentForm(Schema):
     blog_lang = Text(200, load_default="")
     user_role = Text(200, load_default="")
     honeypot_field_name = Text(200, load_default="")
+    recheck_reason = Text(200, load_default="")
     guid = Text(32, load_default="", validate=validate.Regexp(COMMENT_ID))
 
 
@@ -108,24 +113,103 @@ def verify_key() -> Response:
     return _text("valid")
 
 
+@blp.route("/1.1/test", methods=["GET", "POST"])
+def connectivity() -> Response:
+    """`connected`: what WordPress's Akismet settings page asks to show it can reach us."""
+    return _text("connected")
+
+
+@blp.route("/1.1/get-subscription", methods=["POST"])
+def get_subscription() -> Response:
+    """The key's account as WordPress's Akismet settings page reads it: active, no limit."""
+    principal = _site(request.values.get("key", ""))
+    return _json(
+        {
+            "status": "active",
+            "account_type": "modq",
+            "account_name": "modq",
+            "user_login": principal.site,
+            "user_email": "",
+            "limit_reached": False,
+        }
+    )
+
+
+@blp.route("/1.1/deactivate", methods=["POST"])
+def deactivate() -> Response:
+    """`deactivated`: the plugin says so when its key is removed (modq keeps the key: revoke
+    it with `modq keys revoke`)."""
+    _site(request.values.get("key", ""))
+    return _text("deactivated")
+
+
+@blp.route("/1.1/get-stats", methods=["POST"])
+def get_stats() -> Response:
+    """The site's spam, ham, missed spam, false positives and accuracy (a percentage) over
+    `from` (60-days, 6-months or all: the year and a month modq keeps), broken down by day,
+    month or year."""
+    principal = _site(request.values.get("key", ""))
+    asked = request.values.get("from", "6-months")
+    span_days, label = _STATS_SPANS.get(asked, _STATS_SPANS["6-months"])
+    today = datetime.now(UTC).date()
+    found = services().moderation.usage(principal, span(today - timedelta(days=span_days), today))
+    groups: dict[str, list[DayStats]] = {}
+    for day in found:
+        groups.setdefault(label(day.day), []).append(day)
+    breakdown = {
+        name: {**_akismet_counts(total(days, days[0].day)), "da": f"{days[0].day:%Y-%m-%d}"}
+        for name, days in sorted(groups.items(), reverse=True)
+    }
+    return _json({**_akismet_counts(total(found, found[0].day)), "breakdown": breakdown})
+
+
+#: get-stats' spans: days back from today, and how days are grouped.
+_STATS_SPANS: dict[str, tuple[int, Callable[[date], str]]] = {
+    "60-days": (59, lambda day: f"{day:%Y-%m-%d}"),
+    "6-months": (182, lambda day: f"{day:%Y-%m}"),
+    "all": (MAX_DAYS - 1, lambda day: f"{day:%Y}"),
+}
+
+
+def _akismet_counts(stats: DayStats) -> dict[str, Any]:
+    accuracy = stats.accuracy
+    return {
+        "spam": stats.spam + stats.rejected,
+        "ham": stats.approved,
+        "missed_spam": stats.missed_spam,
+        "false_positives": stats.false_positives,
+        "accuracy": 100.0 if accuracy is None else round(accuracy * 100, 2),
+    }
+
+
 @blp.route("/1.1/comment-check", methods=["POST"])
 def comment_check() -> Response:
-    """Store and score the comment like any other, and answer from its verdict."""
+    """Store and score the comment like any other, and answer from its verdict. A recheck
+    (`recheck_reason`) of a comment modq has answers from that comment as it stands now,
+    moderators' decisions included, and stores no copy."""
     principal, (content, form) = _site(), _comment()
     wired = services()
-    wired.limits.submission(principal.site, content.ip)
-    comment = wired.moderation.submit(principal, content)
-    scored = scored_in_time(principal, comment.id, wired.akismet_wait_s) or comment
+    recheck = form["recheck_reason"].strip()
+    comment = wired.moderation.reported(principal, content, form["guid"]) if recheck else None
+    if comment is None:
+        wired.limits.submission(principal.site, content.ip)
+        comment = wired.moderation.submit(principal, content)
+    if comment.scored_at is None:
+        comment = scored_in_time(principal, comment.id, wired.akismet_wait_s) or comment
     headers = {"X-akismet-guid": comment.id}
     if form["user_role"].strip().lower() in _TRUSTED_ROLES:
         return _text("false", headers)
-    if scored.status in (CommentStatus.SPAM, CommentStatus.REJECTED):
-        if scored.status is CommentStatus.SPAM and (scored.score or 0) >= DISCARD_FROM:
+    if comment.status in (CommentStatus.SPAM, CommentStatus.REJECTED):
+        if comment.status is CommentStatus.SPAM and (comment.score or 0) >= DISCARD_FROM:
             headers["X-akismet-pro-tip"] = "discard"
         return _text("true", headers)
-    if scored.status is not CommentStatus.APPROVED:  # held, or not scored in time
-        headers[HELD_HEADER] = HELD
-    return _text("false", headers)
+    if comment.status is CommentStatus.APPROVED:
+        return _text("false", headers)
+    # Held, or not scored in time. WordPress's wp-cron retry after an outage publishes a
+    # comment on "false": it gets an answer that is neither, so that the comment stays
+    # pending and is asked about again (every 20 minutes) until a moderator decides.
+    headers[HELD_HEADER] = HELD
+    return _text(HELD_BODY if recheck == RETRY else "false", headers)
 
 
 @blp.route("/1.1/submit-spam", methods=["POST"])
@@ -194,15 +278,9 @@ def _month_of(principal: Principal, first: date, today: date) -> DayStats:
 
 
 def _site_row(site: str, month: DayStats) -> dict[str, Any]:
-    return {
-        "site": site,
-        "api_calls": month.received,
-        "spam": month.spam + month.rejected,
-        "ham": month.approved,
-        "missed_spam": month.missed_spam,
-        "false_positives": month.false_positives,
-        "is_revoked": False,
-    }
+    counts = _akismet_counts(month)
+    del counts["accuracy"]
+    return {"site": site, "api_calls": month.received, **counts, "is_revoked": False}
 
 
 # Request ---------------------------------------------------------------------------------

@@ -20,9 +20,9 @@ class KeyKind(enum.StrEnum):
 SITE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{0,62}$")
 _TOKEN = re.compile(r"^modq_(site|moderator)_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 #: A site key in Akismet's form: WordPress's Akismet plugin refuses any key that is not 12
-#: characters long. 36^12 (62 bits) against guesses slowed by the auth-failure limit.
-_AKISMET_KEY = re.compile(r"^[a-z0-9]{12}$")
-_AKISMET_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+#: characters long, and its settings form keeps only 0-9 and a-f. 48 bits, as Akismet's own
+#: keys, against guesses slowed by the auth-failure limit (docs/security.md).
+_AKISMET_KEY = re.compile(r"^[0-9a-f]{12}$")
 #: The name a site key in Akismet's form is listed under.
 AKISMET = "akismet"
 
@@ -57,7 +57,7 @@ def new_token(kind: KeyKind) -> tuple[str, str, str]:
 def new_akismet_key() -> tuple[str, str, str]:
     """Return (key_id, key, secret_hash) for a fresh site key in Akismet's form: the key is
     its own secret, and its id is derived from it, so it is found without being stored."""
-    key = "".join(secrets.choice(_AKISMET_ALPHABET) for _ in range(12))
+    key = secrets.token_hex(6)
     return akismet_key_id(key), key, hash_secret(key)
 
 
@@ -74,7 +74,7 @@ def parse_any_site_key(key: str) -> tuple[KeyKind, str, str] | None:
 
 
 def hash_secret(secret: str) -> str:
-    """Hash a key's secret; 256 random bits (62 in Akismet's form, behind the auth-failure
+    """Hash a key's secret; 256 random bits (48 in Akismet's form, behind the auth-failure
     limit) need no salt or stretching."""
     return hashlib.sha256(secret.encode()).hexdigest()
 

@@ -140,13 +140,15 @@ class Moderation:
         its id if given, else as the author's latest with this body; one modq never stored
         is stored first, so that it teaches all the same. The same call twice changes
         nothing."""
-        _require(caller, KeyKind.SITE)
-        found = self._reported(caller, content, comment_id) or self.submit(caller, content)
+        found = self.reported(caller, content, comment_id) or self.submit(caller, content)
         if found.decision == decision:
             return found
         return self._decide(caller.site, found.id, decision, SITE_DECIDER)
 
-    def _reported(self, caller: Principal, content: NewComment, comment_id: str) -> Comment | None:
+    def reported(self, caller: Principal, content: NewComment, comment_id: str) -> Comment | None:
+        """The site's stored comment a client reports on or checks again: by its id if
+        given, else the author's latest with this body; None if there is none."""
+        _require(caller, KeyKind.SITE)
         if comment_id:
             try:
                 return self._scoped(caller, comment_id)
