@@ -280,6 +280,21 @@ def test_submit_ham_without_guid_finds_the_comment_by_author_and_body(
     assert untouched["status"] == "spam" and untouched["decided_by"] == "model"
 
 
+def test_a_submission_needs_no_ip_but_a_check_does(
+    client: FlaskClient, keys: Keys, key: str, drain: Callable[..., int]
+) -> None:
+    guid = client.post("/1.1/comment-check", data=form(key, HAM)).headers["X-akismet-guid"]
+    drain()
+    old = {k: v for k, v in form(key, HAM).items() if k != "user_ip"}  # WordPress, 15 days on
+
+    reported = client.post("/1.1/submit-spam", data=old)
+    checked = client.post("/1.1/comment-check", data=old)
+
+    assert reported.status_code == 200 and reported.headers["X-akismet-guid"] == guid
+    assert checked.status_code == 400
+    assert checked.get_data(as_text=True) == "Missing required field: user_ip."
+
+
 def test_a_submission_modq_never_saw_is_stored_and_learned(
     client: FlaskClient, redis: redis_lib.Redis, keys: Keys, key: str, drain: Callable[..., int]
 ) -> None:

@@ -67,7 +67,7 @@ class CommentForm(Schema):
         unknown = EXCLUDE
 
     blog = Text(2048, blank=False, required=True)
-    user_ip = Text(45, blank=False, required=True, validate=valid_ip)
+    user_ip = Text(45, load_default="", validate=valid_ip)  # required by comment-check
     user_agent = Text(1024, load_default="")
     referrer = Text(2048, load_default="")
     permalink = Text(2048, load_default="")
@@ -188,6 +188,8 @@ def comment_check() -> Response:
     (`recheck_reason`) of a comment modq has answers from that comment as it stands now,
     moderators' decisions included, and stores no copy."""
     principal, (content, form) = _site(), _comment()
+    if not content.ip:
+        raise _BadForm("Missing required field: user_ip.")
     wired = services()
     recheck = form["recheck_reason"].strip()
     comment = wired.moderation.reported(principal, content, form["guid"]) if recheck else None
