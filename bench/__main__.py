@@ -14,7 +14,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import corpus, drain, e2e, ingest, peer, report
+from bench import akismet, corpus, drain, e2e, ingest, peer, report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         results["ingest"] = ingest.run(tmp, body_file, shape)
         rates = [50, 150, 600, 900, 1200] if not quick else [100, 600]
         results["e2e"] = e2e.run(tmp, bodies, rates, 5 if quick else 15, 300, 10 if quick else 60)
+        results["akismet"] = asdict(akismet.run(tmp, texts, 5 if quick else 20))
         results["drain"] = [asdict(drain.run(n, comments, texts, tmp)) for n in (1, 2)]
         learned = drain.run(1, comments, texts, tmp, decisions=drain.LEARNED_DECISIONS)
         results["drain_learned"] = asdict(learned)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,3 +65,29 @@ def bodies(count: int, texts: list[Text] | None = None) -> list[bytes]:
     """`count` distinct request bodies, one per commenter."""
     texts = texts or load_texts()
     return [json.dumps(comment_json(texts[n % len(texts)], n)).encode() for n in range(count)]
+
+
+def akismet_form(text: Text, n: int, key: str) -> bytes:
+    """The same comment as `comment_json` as WordPress's Akismet plugin posts it to
+    comment-check: form-encoded, the fields modq reads and some it ignores."""
+    doc = comment_json(text, n)
+    author = doc["author"]
+    assert isinstance(author, dict)
+    fields = {
+        "api_key": key,
+        "blog": "https://news.example",
+        "user_ip": doc["ip"],
+        "user_agent": doc["user_agent"],
+        "referrer": doc["thread"],
+        "permalink": doc["thread"],
+        "comment_type": "comment",
+        "comment_author": author["name"],
+        "comment_author_email": author["email"],
+        "comment_content": doc["body"],
+        "comment_date_gmt": "2026-11-27 10:00:00",
+        "blog_lang": "en_US",
+        "blog_charset": "UTF-8",
+        "POST_comment_post_ID": str(n % 97),
+        "HTTP_ACCEPT": "text/html,application/xhtml+xml",
+    }
+    return urllib.parse.urlencode(fields).encode()

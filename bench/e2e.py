@@ -39,15 +39,37 @@ class Step:
     backlog_grew: bool
 
 
-class Poster:
-    """Posts bodies at a fixed rate from `_THREADS` threads; records (id, time of 202)."""
+@dataclass(frozen=True)
+class Answer:
+    """One request's answer, and when it was due, sent and read (`time.monotonic()`)."""
 
-    def __init__(self, port: int, key: str, bodies: list[bytes]) -> None:
-        self._port, self._bodies = port, bodies
-        self._headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    k: int
+    status: int
+    body: bytes
+    #: Header names in lower case.
+    headers: dict[str, str]
+    due: float
+    sent: float
+    read: float
+    #: `time.time()` when the answer was read: comparable with a worker's `scored_at`.
+    read_at: float
+
+    @property
+    def ms(self) -> float:
+        """The full response time: request sent to answer read."""
+        return (self.read - self.sent) * 1000
+
+
+class Poster:
+    """Posts `bodies` to `path` at a fixed rate from `_THREADS` threads; records each answer.
+
+    `failed` counts requests that got no answer (connection errors, timeouts)."""
+
+    def __init__(self, port: int, path: str, bodies: list[bytes], headers: dict[str, str]) -> None:
+        self._port, self._path, self._bodies, self._headers = port, path, bodies, headers
         self._lock = threading.Lock()
         self._next = 0
-        self.accepted: list[tuple[str, float]] = []
+        self.answers: list[Answer] = []
         self.failed = 0
 
     def run(self, rate: float, seconds: float) -> None:
@@ -68,34 +90,45 @@ class Poster:
     def _loop(self) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", self._port, timeout=10)
         while (k := self._take()) is not None:
-            wait = self._t0 + k / self._rate - time.monotonic()
+            due = self._t0 + k / self._rate
+            wait = due - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
+            sent = time.monotonic()
             try:
-                conn.request(
-                    "POST", "/v1/comments", self._bodies[k % len(self._bodies)], self._headers
-                )
+                conn.request("POST", self._path, self._bodies[k % len(self._bodies)], self._headers)
                 response = conn.getresponse()
                 payload = response.read()
             except (OSError, http.client.HTTPException):
                 conn.close()
-                self.failed += 1
-                continue
-            if response.status == 202:
                 with self._lock:
-                    self.accepted.append((json.loads(payload)["id"], time.time()))
-            else:
-                self.failed += 1
+                    self.failed += 1
+                continue
+            read, read_at = time.monotonic(), time.time()
+            headers = {name.lower(): value for name, value in response.getheaders()}
+            answer = Answer(k, response.status, payload, headers, due, sent, read, read_at)
+            with self._lock:
+                self.answers.append(answer)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The `q` quantile of sorted `values` (nearest rank below), NaN if there are none."""
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
 def verdict_times(client: redis.Redis, ids: list[str]) -> list[float | None]:
     """`scored_at` of each comment, None while it is still queued."""
-    out: list[float | None] = []
+    return [scored for (scored,) in stamps(client, ids, "scored_at")]
+
+
+def stamps(client: redis.Redis, ids: list[str], *fields: str) -> list[list[float | None]]:
+    """The numeric `fields` of each comment's hash (None where one is not set)."""
+    out: list[list[float | None]] = []
     for start in range(0, len(ids), 1000):
         with client.pipeline(transaction=False) as pipe:
             for comment_id in ids[start : start + 1000]:
-                pipe.hget(keys.comment(comment_id), "scored_at")
-            out += [float(v) if v else None for v in pipe.execute()]
+                pipe.hmget(keys.comment(comment_id), fields)
+            out += [[float(v) if v else None for v in row] for row in pipe.execute()]
     return out
 
 
@@ -114,23 +147,25 @@ def check_readable(port: int, key: str, ids: list[str]) -> None:
 def step(
     port: int, key: str, client: redis.Redis, bodies: list[bytes], rate: float, seconds: float
 ) -> Step:
-    poster = Poster(port, key, bodies)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    poster = Poster(port, "/v1/comments", bodies, headers)
     started = time.monotonic()
     poster.run(rate, seconds)
     sent_s = time.monotonic() - started
+    accepted = [(json.loads(a.body)["id"], a.read_at) for a in poster.answers if a.status == 202]
     deadline = time.monotonic() + _SETTLE_S
-    ids = [i for i, _ in poster.accepted]
+    ids = [i for i, _ in accepted]
     times = verdict_times(client, ids)
     while None in times and time.monotonic() < deadline:
         time.sleep(0.5)
         times = verdict_times(client, ids)
     check_readable(port, key, [i for i, t in zip(ids, times, strict=False) if t])
-    pairs = zip(poster.accepted, times, strict=True)
+    pairs = zip(accepted, times, strict=True)
     lat = sorted(max(0.0, (t - t202) * 1000) for (_, t202), t in pairs if t)
     unscored = sum(t is None for t in times)
-    p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")  # noqa: E731
-    grew = unscored > 0 or p(0.99) > 1000 or len(ids) < 0.95 * rate * seconds
-    return Step(rate, seconds, len(ids), len(ids) / sent_s, p(0.5), p(0.99), unscored, grew)
+    p50, p99 = percentile(lat, 0.5), percentile(lat, 0.99)
+    grew = unscored > 0 or p99 > 1000 or len(ids) < 0.95 * rate * seconds
+    return Step(rate, seconds, len(ids), len(ids) / sent_s, p50, p99, unscored, grew)
 
 
 def run(

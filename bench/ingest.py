@@ -121,14 +121,16 @@ class Running:
 
 
 @contextmanager
-def modq_app(tmp: Path, scoring_workers: int = 0, name: str = "modq") -> Iterator[Running]:
-    """`modq serve` on its own Redis, with a site key."""
+def modq_app(
+    tmp: Path, scoring_workers: int = 0, name: str = "modq", akismet: bool = False
+) -> Iterator[Running]:
+    """`modq serve` on its own Redis, with a site key (in Akismet's form with `akismet`)."""
     redis = procs.start_redis(tmp / f"redis-{name}")
     port = procs.free_port()
     env = procs.bench_env(redis.url, tmp / f"var-{name}", MODQ_PORT=str(port))
     modq = [procs.python(), "-m", "service"]
     key = subprocess.run(
-        [*modq, "keys", "create", "--site", SITE],
+        [*modq, "keys", "create", "--site", SITE, *(["--akismet"] if akismet else [])],
         env=env,
         capture_output=True,
         text=True,

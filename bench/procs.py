@@ -118,5 +118,23 @@ def api_rss_mb(pid: int) -> float:
     return max((rss_mb(p) for p in api), default=0.0)
 
 
+def cpu_s(pid: int) -> float:
+    """User and system CPU seconds `pid` has used (all its threads; 0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def others_cpu_s() -> float:
+    """CPU seconds the host has spent on processes other than this one and those below it
+    (since boot: take differences). Other tenants of a shared host show here."""
+    busy = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in busy[:8])
+    host = (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    return host - sum(cpu_s(pid) for pid in [os.getpid(), *descendants(os.getpid())])
+
+
 def python() -> str:
     return sys.executable

@@ -1,4 +1,5 @@
-"""The benchmark script starts: its options parse and its modules import (no benchmark runs)."""
+"""The benchmark script starts: its options parse, its modules import, its table renders, and
+the quality and comment-check benches run on a small scale (no timings are checked)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,17 @@ def test_bench_table_renders_from_a_result() -> None:
             "api_rss_mb": 1.0,
             "worker_rss_mb": 1.0,
         },
+        "akismet": {
+            "rate": 100.0,
+            "p50_ms": 5.0,
+            "p99_ms": 12.0,
+            "spam": 1200,
+            "ham": 700,
+            "held": 100,
+            "unscored": 0,
+            "non_200": 0,
+            "failed": 0,
+        },
         "drain": [drain, drain],
         "drain_learned": drain | {"learned_decisions": 2000},
         "peer": {
@@ -69,6 +81,25 @@ def test_bench_table_renders_from_a_result() -> None:
         "| one worker, a site that learned from 2,000 decisions | 10/s (1.00 of the above) |"
         in table
     )
+    assert (
+        "| comment-check p99 at 100/s, one worker | p50 5.0 / p99 12.0 ms (1,200 true, 700 false, "
+        "100 held, 0 unscored, 0 non-200) | p99 < 50 ms | met |" in table
+    )
+    del result["akismet"]  # a run from before the row still renders
+    assert "comment-check" not in report.table(result)
+
+
+def test_akismet_bench_answers_true_or_false(tmp_path: Path) -> None:
+    # A second and a half of load on a real modq (gunicorn, one worker, its own Redis):
+    # the shape of the result and that every request got `true` or `false`; no timings.
+    from bench import akismet, corpus
+
+    texts = corpus.load_texts(tmp_path / "no-data")
+    result = akismet.run(tmp_path, texts, seconds=1.5, rate=40, warmup_s=0.5)
+
+    assert result.sent == 60 and result.failed == result.non_200 == result.other == 0
+    assert result.spam + result.ham + result.held + result.unscored == 60
+    assert 0 < result.p50_ms <= result.p99_ms <= result.max_ms
 
 
 def test_without_the_shared_data_the_peer_split_has_both_classes(tmp_path: Path) -> None:
