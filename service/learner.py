@@ -13,8 +13,9 @@ from service.moderation.comments import Decision
 from service.moderation.policy import fitted
 from service.moderation.rules import dominant_script
 from service.settings import Settings
+from service.storage import keys
 from service.storage.comment_hash import CommentText
-from service.storage.streams import DecisionEntry, DecisionFeed
+from service.storage.streams import DecisionEntry, DecisionFeed, Partitions
 
 log = logging.getLogger("modq.learner")
 
@@ -30,19 +31,20 @@ DECISIONS_PER_READ = 64
 class Learner(Loop):
     """Teaches each site's model from its moderators' decisions, each decision once."""
 
-    feed: DecisionFeed
+    feeds: Partitions[DecisionFeed]
     block_ms: int
 
     def step(self) -> int:
-        entries = self.feed.read(DECISIONS_PER_READ, self.block_ms)
+        entries = self.feeds.read(lambda f, block: f.read(DECISIONS_PER_READ, block), self.block_ms)
         if not entries:
             return 0
-        texts = self.bench.comments.texts([e.comment_id for e in entries])
+        feed = self.feeds.current
+        texts = self.bench.comments.texts(feed.part, [e.comment_id for e in entries])
         # An erased comment (or expired spam) is gone: its decision cannot teach.
         found = [(e, text) for e, text in zip(entries, texts, strict=True) if text is not None]
         taught = sum(self._learn(entry, text) for entry, text in found)
         self._calibrate(found)
-        self.feed.ack([e.entry_id for e in entries])
+        feed.ack([e.entry_id for e in entries])
         log.info("event=decisions.learned n=%d learned=%d", len(entries), taught)
         return len(entries)
 
@@ -77,5 +79,8 @@ class Learner(Loop):
 
     @classmethod
     def wire(cls, bench: Workbench, settings: Settings, client: redis.Redis, consumer: str) -> Self:
-        feed = DecisionFeed(client, consumer, settings.reclaim_idle_ms)
-        return cls(bench, feed, settings.block_ms)
+        feeds = [
+            DecisionFeed(client, part, consumer, settings.reclaim_idle_ms)
+            for part in keys.partitions()
+        ]
+        return cls(bench, Partitions(feeds), settings.block_ms)

@@ -20,9 +20,10 @@ from service.scoring.document import ScoringInput, to_document
 from service.scoring.scorer import Score
 from service.scoring.site_model import SiteModel
 from service.settings import Settings
+from service.storage import keys
 from service.storage.comment_hash import CommentText
 from service.storage.seen import Seeing
-from service.storage.streams import Delivery, IntakeStream
+from service.storage.streams import Delivery, IntakeStream, Partitions
 from service.storage.verdicts import Outcome
 
 log = logging.getLogger("modq.worker")
@@ -49,32 +50,39 @@ class Batching:
 class Worker(Loop):
     """Scores comments from the intake stream with the shipped model and each site's own."""
 
-    stream: IntakeStream
+    streams: Partitions[IntakeStream]
     batching: Batching
     #: Each comment's script, looked up once per batch (the learned bounds, then caution).
     _scripts: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def wire(cls, bench: Workbench, settings: Settings, client: redis.Redis, consumer: str) -> Self:
-        stream = IntakeStream(client, consumer, settings.reclaim_idle_ms)
-        return cls(bench, stream, Batching.of(settings))
+        streams = [
+            IntakeStream(client, part, consumer, settings.reclaim_idle_ms)
+            for part in keys.partitions()
+        ]
+        return cls(bench, Partitions(streams), Batching.of(settings))
 
     def step(self) -> int:
-        batch = self.stream.next_batch(self.batching.size, self.batching.block_ms)
-        return self._handle(batch)
+        size = self.batching.size
+        batch = self.streams.read(
+            lambda s, block: s.next_batch(size, block), self.batching.block_ms
+        )
+        return self._handle(self.streams.current, batch)
 
     def finish(self) -> None:
         try:
-            self.stream.flush()
+            for stream in self.streams.consumers:
+                stream.flush()
         except StorageUnavailableError as exc:
             # Their verdicts are written: delivered again, they are acked without a change.
             log.warning("event=worker.ack_failed error=%r", str(exc))
 
-    def _handle(self, deliveries: list[Delivery]) -> int:
+    def _handle(self, stream: IntakeStream, deliveries: list[Delivery]) -> int:
         if not deliveries:
             return 0
         started = time.perf_counter()
-        found = self.bench.comments.unscored([d.comment_id for d in deliveries])
+        found = self.bench.comments.unscored(stream.part, [d.comment_id for d in deliveries])
         fresh = [(d, c) for d, c in zip(deliveries, found, strict=True) if c is not None]
         dead = [(d, c) for d, c in fresh if d.deliveries > self.batching.max_deliveries]
         live = [(d, c) for d, c in fresh if d.deliveries <= self.batching.max_deliveries]
@@ -96,7 +104,7 @@ class Worker(Loop):
             if score is not None
         ] + [Outcome(c, verdict_for(c, None), d.deliveries) for d, c in dead]
         self.bench.comments.apply_verdicts(results)
-        self.stream.ack([d.entry_id for d in deliveries if d.entry_id not in retry])
+        stream.ack([d.entry_id for d in deliveries if d.entry_id not in retry])
         log.info(
             "event=batch.scored n=%d scored=%d retry=%d dead=%d ms=%.1f",
             len(deliveries),

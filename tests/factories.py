@@ -29,6 +29,13 @@ DEFAULT_RULES = {
     "reject_duplicates": True,
 }
 
+
+def part() -> rkeys.Part:
+    """The one partition of the tests' Redis (tests/test_slots.py spreads keys over several)."""
+    (only,) = rkeys.partitions()
+    return only
+
+
 HAM = "Thanks for the article, the part about the city budget was really clear."
 SPAM = "CHECK OUT my channel!!! subscribe http://bit.ly/free-money win cash now www.win.example"
 
@@ -93,7 +100,7 @@ def scored_total(client: redis.Redis, site: str) -> int:
 
 def pending(client: redis.Redis) -> int:
     """Entries delivered to a worker and not acknowledged."""
-    return int(client.xpending(rkeys.intake_stream(), rkeys.SCORERS_GROUP)["pending"])
+    return int(client.xpending(rkeys.intake_stream(part()), rkeys.SCORERS_GROUP)["pending"])
 
 
 # Indonesian gambling promotion and ordinary Indonesian comments: a kind of spam the shipped

@@ -41,10 +41,10 @@ class Comments:
         self.stored[comment.id] = comment
         return comment
 
-    def get(self, comment_id: str) -> Comment | None:
+    def get(self, site: str, comment_id: str) -> Comment | None:
         return self.stored.get(comment_id)
 
-    def get_many(self, comment_ids: Sequence[str]) -> list[Comment | None]:
+    def get_many(self, site: str, comment_ids: Sequence[str]) -> list[Comment | None]:
         return [self.stored.get(comment_id) for comment_id in comment_ids]
 
     def queue_page(

@@ -12,7 +12,7 @@ from service.api.comments import MAX_WAIT_S, prefer_wait
 from service.storage import keys as rkeys
 from service.storage.waits import VerdictWaits
 from tests.conftest import Keys
-from tests.factories import comment_body
+from tests.factories import comment_body, part
 
 
 @pytest.mark.usefixtures("scoring")
@@ -44,7 +44,7 @@ def test_without_a_verdict_in_time_the_answer_is_the_usual_202(
 
     assert response.status_code == 202 and "Preference-Applied" not in response.headers
     assert response.json["status"] == "queued"
-    assert redis.exists(rkeys.comment(response.json["id"]))  # stored all the same
+    assert redis.exists(rkeys.comment(part(), response.json["id"]))  # stored all the same
 
 
 @pytest.mark.parametrize(

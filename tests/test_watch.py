@@ -18,7 +18,7 @@ from service.scoring.model_file import card_path, file_sha256
 from service.settings import DEFAULT_MODEL_PATH, Settings
 from service.storage import keys as rkeys
 from tests.conftest import Keys
-from tests.factories import HAM, comment_body
+from tests.factories import HAM, comment_body, part
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def score_one(
         headers = keys.site("news")
         comment_id = client.post("/v1/comments", json=comment_body(HAM), headers=headers).json["id"]
         watched.run(burst=True)
-        return (redis.hget(rkeys.comment(comment_id), "model_version") or b"").decode()
+        return (redis.hget(rkeys.comment(part(), comment_id), "model_version") or b"").decode()
 
     return run
 

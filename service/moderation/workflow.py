@@ -159,7 +159,8 @@ class Moderation:
             return None
         ids = self._privacy.author_comment_ids(caller.site, key)
         body = content.body.strip()
-        same = [c for c in self._comments.get_many(ids) if c and c.content.body.strip() == body]
+        found = self._comments.get_many(caller.site, ids)
+        same = [c for c in found if c and c.site == caller.site and c.content.body.strip() == body]
         return max(same, key=lambda c: c.created_at, default=None)
 
     def _decide(self, site: str, comment_id: str, decision: Decision, by: str) -> Comment:
@@ -264,7 +265,7 @@ class Moderation:
 
     def _scoped(self, caller: Principal, comment_id: str) -> Comment:
         # Another site's comment is "not found", so ids never reveal that they exist.
-        found = self._comments.get(comment_id)
+        found = self._comments.get(caller.site, comment_id)
         if found is None or found.site != caller.site:
             raise CommentNotFoundError(comment_id)
         return found

@@ -52,9 +52,10 @@ class CampaignReads:
     def held_in_campaign(self, site: str, campaign_id: str) -> list[str]:
         """The ids of a campaign's comments in the site's review queue, oldest first."""
         held = [member.decode() for member in self._redis.zrange(keys.review_queue(site), 0, -1)]
+        part = keys.partition(site)
         with self._redis.pipeline(transaction=False) as pipe:
             for comment_id in held:
-                pipe.hget(keys.comment(comment_id), "campaign")
+                pipe.hget(keys.comment(part, comment_id), "campaign")
             found = pipe.execute()
         return [cid for cid, of in zip(held, found, strict=True) if of == campaign_id.encode()]
 

@@ -30,6 +30,7 @@ from service.storage.comment_hash import (
 )
 from service.storage.connection import run_script, translate_errors
 from service.storage.durability import Guard
+from service.storage.keys import Part
 from service.storage.verdicts import Outcome, TextReader, VerdictWriter
 from service.storage.webhooks import queue_event
 
@@ -115,12 +116,13 @@ class CommentStore(CampaignReads):
             Comment(uuid.uuid4().hex, site, content, (now_us + n) / 1e6, author_key)
             for n, (content, author_key) in enumerate(zip(contents, authors, strict=True))
         ]
-        script_keys = [keys.intake_stream()]
+        part = keys.partition(site)
+        script_keys = [keys.intake_stream(part)]
         args = [str(self._retention.ip_days * _DAY_S)]
         for comment in comments:
             script_keys += [
-                keys.comment(comment.id),
-                keys.comment_ip(comment.id),
+                keys.comment(part, comment.id),
+                keys.comment_ip(part, comment.id),
                 keys.author_comments(comment.site, comment.author_key),
             ]
             args.append(comment.content.ip or "")
@@ -129,29 +131,34 @@ class CommentStore(CampaignReads):
         return comments
 
     @translate_errors
-    def get(self, comment_id: str) -> Comment | None:
-        """Return the comment with this id, or None."""
-        return self.get_many([comment_id])[0]
+    def get(self, site: str, comment_id: str) -> Comment | None:
+        """Return the comment with this id in the site's partition, or None (it may be
+        another site's of the same partition: the caller checks)."""
+        return self.get_many(site, [comment_id])[0]
 
     @translate_errors
-    def get_many(self, comment_ids: Sequence[str]) -> list[Comment | None]:
-        """Return the comments with these ids, None where one is missing."""
+    def get_many(self, site: str, comment_ids: Sequence[str]) -> list[Comment | None]:
+        """Return the comments with these ids in the site's partition, None where one is
+        missing."""
+        part = keys.partition(site)
         with self._redis.pipeline(transaction=False) as pipe:
             for comment_id in comment_ids:
-                pipe.hgetall(keys.comment(comment_id))
-                pipe.get(keys.comment_ip(comment_id))
+                pipe.hgetall(keys.comment(part, comment_id))
+                pipe.get(keys.comment_ip(part, comment_id))
             replies = pipe.execute()
         return [read_comment(raw, ip) for raw, ip in zip(replies[::2], replies[1::2], strict=True)]
 
     @translate_errors
-    def unscored(self, comment_ids: Sequence[str]) -> list[CommentText | None]:
-        """What the model reads of these comments; None where one is missing or scored."""
-        return self._texts.read(comment_ids, scored_too=False)
+    def unscored(self, part: Part, comment_ids: Sequence[str]) -> list[CommentText | None]:
+        """What the model reads of these comments of a partition; None where one is missing
+        or scored."""
+        return self._texts.read(part, comment_ids, scored_too=False)
 
     @translate_errors
-    def texts(self, comment_ids: Sequence[str]) -> list[CommentText | None]:
-        """What the model reads of these comments, scored or not; None where one is gone."""
-        return self._texts.read(comment_ids, scored_too=True)
+    def texts(self, part: Part, comment_ids: Sequence[str]) -> list[CommentText | None]:
+        """What the model reads of these comments of a partition, scored or not; None where
+        one is gone."""
+        return self._texts.read(part, comment_ids, scored_too=True)
 
     @translate_errors
     def apply_verdicts(self, outcomes: Sequence[Outcome]) -> list[int]:
@@ -173,7 +180,7 @@ class CommentStore(CampaignReads):
             entries = [entry for entry in entries if entry > after]
         more = len(entries) > limit
         entries = entries[:limit]
-        comments = [c for c in self.get_many([member for _, member in entries]) if c]
+        comments = [c for c in self.get_many(site, [member for _, member in entries]) if c]
         cursor = entries[-1] if more else None
         return comments, cursor
 
@@ -191,12 +198,14 @@ class CommentStore(CampaignReads):
         Optimistic: the comment is watched, so a concurrent write makes the transaction
         retry with fresh data instead of losing either update.
         """
-        key = keys.comment(comment_id)
+        part = keys.partition(site)
+        key = keys.comment(part, comment_id)
         with self._redis.pipeline(transaction=True) as pipe:
             for _ in range(_DECIDE_RETRIES):
                 try:
                     pipe.watch(key)
-                    current = read_comment(pipe.hgetall(key), pipe.get(keys.comment_ip(comment_id)))
+                    ip = pipe.get(keys.comment_ip(part, comment_id))
+                    current = read_comment(pipe.hgetall(key), ip)
                     if current is None or current.site != site:
                         return None
                     decided = change(current)
@@ -216,17 +225,20 @@ class CommentStore(CampaignReads):
     def _expire_if_spam(self, pipe: redis.client.Pipeline, comment: Comment) -> None:
         # Spam is kept only for its retention period; a comment rescued from spam is kept.
         # The IP keeps its own, shorter clock either way.
+        part = keys.partition(comment.site)
         if comment.status is CommentStatus.SPAM:
-            pipe.expire(keys.comment(comment.id), self._retention.spam_days * _DAY_S)
+            pipe.expire(keys.comment(part, comment.id), self._retention.spam_days * _DAY_S)
             if self._retention.spam_days < self._retention.ip_days:
-                pipe.expire(keys.comment_ip(comment.id), self._retention.spam_days * _DAY_S)
+                ip = keys.comment_ip(part, comment.id)
+                pipe.expire(ip, self._retention.spam_days * _DAY_S)
         else:
-            pipe.persist(keys.comment(comment.id))
+            pipe.persist(keys.comment(part, comment.id))
 
 
 def _write_decision(pipe: redis.client.Pipeline, before: Comment, after: Comment) -> None:
     assert after.decision is not None and after.decided_at is not None
-    pipe.hset(keys.comment(after.id), mapping=decision_fields(after))
+    part = keys.partition(after.site)
+    pipe.hset(keys.comment(part, after.id), mapping=decision_fields(after))
     pipe.zrem(keys.review_queue(after.site), after.id)
     if after.author_key:
         history = keys.author_history(after.site, after.author_key)
@@ -242,7 +254,7 @@ def _write_decision(pipe: redis.client.Pipeline, before: Comment, after: Comment
         pipe.hincrby(day, counter, 1)
     pipe.expire(day, keys.DAY_KEPT_S)
     pipe.xadd(
-        keys.decisions_stream(),
+        keys.decisions_stream(part),
         {
             "id": after.id,
             "site": after.site,

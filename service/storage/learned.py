@@ -39,7 +39,7 @@ class LearnedStore:
         now = time.monotonic()
         due = sorted(s for s in wanted if now - self._checked.get(s, -1e9) >= self._refresh_s)
         if due:
-            versions = self._redis.hmget(keys.learned_versions(), due)
+            versions = self._versions(due)
             for site, raw in zip(due, versions, strict=True):
                 self._checked[site] = now
                 self._refresh(site, int(raw or 0))
@@ -62,16 +62,16 @@ class LearnedStore:
             for bucket, (weight, square) in changes.items():
                 pipe.hincrbyfloat(keys.learned_weights(site), str(bucket), weight)
                 pipe.hincrbyfloat(keys.learned_squares(site), str(bucket), square)
-            step = keys.learned_step(comment_id)
+            step = keys.learned_step(keys.partition(site), comment_id)
             pipe.hset(step, mapping={"buckets": buckets.tobytes(), "deltas": deltas.tobytes()})
             pipe.expire(step, UNDO_WINDOW_S)
-            pipe.hincrby(keys.learned_versions(), site, 1)
+            pipe.hincrby(keys.learned_versions(keys.partition(site)), site, 1)
             self._stepped(site, int(pipe.execute()[-1]))
 
     @translate_errors
     def undo(self, site: str, comment_id: str) -> bool:
         """Take back what the last decision on a comment taught, if it is still kept."""
-        step = keys.learned_step(comment_id)
+        step = keys.learned_step(keys.partition(site), comment_id)
         kept = self._redis.hgetall(step)
         if not kept:
             return False
@@ -84,7 +84,7 @@ class LearnedStore:
                 pipe.hincrbyfloat(keys.learned_weights(site), str(bucket), -delta)
                 model.weights[bucket] = model.weights.get(bucket, 0.0) - delta
             pipe.delete(step)
-            pipe.hincrby(keys.learned_versions(), site, 1)
+            pipe.hincrby(keys.learned_versions(keys.partition(site)), site, 1)
             self._stepped(site, int(pipe.execute()[-1]))
         return True
 
@@ -98,7 +98,7 @@ class LearnedStore:
     def summary_of(self, site: str) -> tuple[int, int]:
         """(learning steps taken, features weighted) for one site; (0, 0) if none."""
         with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hget(keys.learned_versions(), site)
+            pipe.hget(keys.learned_versions(keys.partition(site)), site)
             pipe.hlen(keys.learned_weights(site))
             steps, features = pipe.execute()
         return int(steps or 0), int(features)
@@ -113,11 +113,27 @@ class LearnedStore:
         """Delete what a site's decisions taught; return whether there was anything."""
         with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(keys.learned_weights(site), keys.learned_squares(site))
-            pipe.hdel(keys.learned_versions(), site)
+            pipe.hdel(keys.learned_versions(keys.partition(site)), site)
             deleted = pipe.execute()
         self._cache.pop(site, None)
         self._checked.pop(site, None)
         return bool(deleted[0])
+
+    def _versions(self, sites: list[str]) -> list[bytes | None]:
+        """Each site's version: one HMGET per partition, in one round trip."""
+        by_part: dict[str, list[str]] = {}
+        for site in sites:
+            by_part.setdefault(keys.partition(site), []).append(site)
+        with self._redis.pipeline(transaction=False) as pipe:
+            for part, named in by_part.items():
+                pipe.hmget(keys.learned_versions(keys.Part(part)), named)
+            replies = pipe.execute()
+        found = {
+            site: value
+            for named, reply in zip(by_part.values(), replies, strict=True)
+            for site, value in zip(named, reply, strict=True)
+        }
+        return [found[site] for site in sites]
 
     def _refresh(self, site: str, version: int) -> None:
         if version == 0:
@@ -138,5 +154,8 @@ class LearnedStore:
 
 def learning_steps(client: redis.Redis) -> dict[str, int]:
     """Each site with learned weights and the learning steps it has taken."""
-    steps = client.hgetall(keys.learned_versions())
-    return {site.decode(): int(count) for site, count in steps.items()}
+    with client.pipeline(transaction=False) as pipe:
+        for part in keys.partitions():
+            pipe.hgetall(keys.learned_versions(part))
+        replies = pipe.execute()
+    return {site.decode(): int(count) for steps in replies for site, count in steps.items()}

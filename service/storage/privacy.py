@@ -53,9 +53,10 @@ class PrivacyStore:
     def erase(self, site: str, comment_id: str, author_key: str) -> None:
         """Delete a comment with its IP, queue entry, author-index entry and the traces the
         flood and duplicate rules keep of it, atomically."""
+        part = keys.partition(site)
         with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hget(keys.comment(comment_id), "body")
-            pipe.get(keys.comment_ip(comment_id))
+            pipe.hget(keys.comment(part, comment_id), "body")
+            pipe.get(keys.comment_ip(part, comment_id))
             body, ip = (reply or b"" for reply in pipe.execute())
         copy = copy_key(site, author_key, body.decode())
         first_copy = self._redis.get(copy)
@@ -70,7 +71,9 @@ class PrivacyStore:
                 now = time.time()
                 queue_event(pipe, site, erased_event(comment_id, now), now)
             pipe.delete(
-                keys.comment(comment_id), keys.comment_ip(comment_id), keys.learned_step(comment_id)
+                keys.comment(part, comment_id),
+                keys.comment_ip(part, comment_id),
+                keys.learned_step(part, comment_id),
             )
             pipe.zrem(keys.review_queue(site), comment_id)
             if author_key:

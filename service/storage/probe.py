@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+
 import redis
 
 from service.moderation.ports import Durability, Stats
@@ -44,48 +47,33 @@ class Probe:
 
 def read_stats(client: redis.Redis) -> Stats:
     """Take a snapshot: stream lengths, per-site queue lengths and counters."""
-    stream = keys.intake_stream()
-    backlog = int(client.xlen(stream))
-    pending = 0
-    if backlog:
-        try:
-            pending = int(client.xpending(stream, keys.SCORERS_GROUP)["pending"])
-        except redis.ResponseError:  # no consumer group yet: no worker has started
-            pending = 0
-    queues = {
-        _site(key, keys.review_queue("")): int(client.zcard(key))
-        for key in client.scan_iter(match=keys.review_queue("*"), count=500)
-    }
+    backlog = pending = 0
+    for part in keys.partitions():
+        stream = keys.intake_stream(part)
+        waiting = int(client.xlen(stream))
+        backlog += waiting
+        # No consumer group yet (no worker has started): nothing is pending.
+        with contextlib.suppress(redis.ResponseError):
+            pending += int(client.xpending(stream, keys.SCORERS_GROUP)["pending"]) if waiting else 0
     counters = {
-        _site(key, keys.site_counters("")): {
-            name.decode(): int(value) for name, value in client.hgetall(key).items()
-        }
-        for key in client.scan_iter(match=keys.site_counters("*"), count=500)
-    }
-    events = {
-        kind: {
-            key.decode()[len(prefix) : -len(suffix)]: int(client.llen(key))
-            for key in client.scan_iter(match=f"{prefix}*{suffix}", count=500)
-        }
-        for kind, (prefix, suffix) in _WEBHOOK_LISTS.items()
+        site: {name.decode(): int(value) for name, value in client.hgetall(key).items()}
+        for site, key in _each_site(client, keys.site_counters)
     }
     return Stats(
         backlog,
         pending,
-        queues,
+        {site: int(client.zcard(key)) for site, key in _each_site(client, keys.review_queue)},
         counters,
         learning_steps(client),
-        events["waiting"],
-        events["parked"],
+        {site: int(client.llen(key)) for site, key in _each_site(client, keys.webhook_events)},
+        {site: int(client.llen(key)) for site, key in _each_site(client, keys.webhook_parked)},
     )
 
 
-# Each site's webhook event lists, as the prefix and suffix around the site in their keys.
-_WEBHOOK_LISTS = {
-    kind: tuple(key("\0").split("\0"))
-    for kind, key in (("waiting", keys.webhook_events), ("parked", keys.webhook_parked))
-}
-
-
-def _site(key: bytes, prefix: str) -> str:
-    return key.decode()[len(prefix) :]
+def _each_site(client: redis.Redis, key: Callable[[str], str]) -> Iterator[tuple[str, bytes]]:
+    """(site, key) for every site's `key` found in Redis (a SCAN: for metrics, not hot paths)."""
+    pattern, site = keys.every_site(key)
+    for found in client.scan_iter(match=pattern, count=500):
+        matched = site.match(found.decode())
+        if matched:
+            yield matched.group(1), found

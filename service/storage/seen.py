@@ -190,7 +190,7 @@ def _keys(comment: CommentText, rules: SiteRules) -> list[str]:
         ip_set,
         author_set,
         copy,
-        keys.comment(comment.id),
+        keys.comment(keys.partition(site), comment.id),
         keys.campaign_bands(site, week),
         keys.campaign_bands(site, week - 1),
         keys.campaigns(site),

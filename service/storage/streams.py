@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import redis
 
 from service.storage import keys
 from service.storage.connection import translate_errors
+from service.storage.keys import Part
 
 #: What a consumer held when it stopped is read back first, up to this many reads' worth.
 RECOVER_READS = 100
@@ -17,6 +20,8 @@ RECOVER_READS = 100
 RECLAIM_CHECKS_PER_TIMEOUT = 2
 
 Entry = tuple[bytes, dict[bytes, bytes]]
+C = TypeVar("C", bound="GroupConsumer")
+T = TypeVar("T")
 
 
 class GroupConsumer:
@@ -76,17 +81,21 @@ class Delivery:
 
 
 class IntakeStream(GroupConsumer):
-    """A scoring worker's view of the intake stream under the scorers' consumer group."""
+    """A scoring worker's view of a partition's intake stream under the scorers' group."""
 
-    def __init__(self, client: redis.Redis, consumer: str, reclaim_idle_ms: int) -> None:
+    def __init__(
+        self, client: redis.Redis, part: Part, consumer: str, reclaim_idle_ms: int
+    ) -> None:
         super().__init__(
-            client, keys.intake_stream(), keys.SCORERS_GROUP, consumer, reclaim_idle_ms
+            client, keys.intake_stream(part), keys.SCORERS_GROUP, consumer, reclaim_idle_ms
         )
+        self.part = part
         self._unacked: list[str] = []
 
     @translate_errors
-    def next_batch(self, count: int, block_ms: int) -> list[Delivery]:
-        """Up to `count` comments to score, waiting up to `block_ms` if none is waiting.
+    def next_batch(self, count: int, block_ms: int | None) -> list[Delivery]:
+        """Up to `count` comments to score, waiting up to `block_ms` if none is waiting
+        (None: not at all).
 
         Entries delivered before come with how many times they have been delivered.
         """
@@ -165,16 +174,19 @@ class DecisionEntry:
 
 
 class DecisionFeed(GroupConsumer):
-    """A learner's view of the decisions stream under the learners' consumer group.
+    """A learner's view of a partition's decisions stream under the learners' group.
 
     The stream is the audit log too, so entries are acknowledged, never deleted. Each
     decision is learned by one learner; what a stopped learner held goes to another.
     """
 
-    def __init__(self, client: redis.Redis, consumer: str, reclaim_idle_ms: int) -> None:
+    def __init__(
+        self, client: redis.Redis, part: Part, consumer: str, reclaim_idle_ms: int
+    ) -> None:
         super().__init__(
-            client, keys.decisions_stream(), keys.LEARNERS_GROUP, consumer, reclaim_idle_ms
+            client, keys.decisions_stream(part), keys.LEARNERS_GROUP, consumer, reclaim_idle_ms
         )
+        self.part = part
 
     @translate_errors
     def read(self, count: int, block_ms: int | None = None) -> list[DecisionEntry]:
@@ -187,6 +199,36 @@ class DecisionFeed(GroupConsumer):
         """Mark decisions learned (or not learnable); they stay in the stream."""
         if entry_ids:
             self._redis.xack(self._stream, self._group, *entry_ids)
+
+
+class Partitions(Generic[C]):
+    """One consumer per partition, read in turn, so that one process serves them all and no
+    read touches two partitions (on Redis Cluster, two slots). With one partition this is
+    the consumer itself. Otherwise each partition is asked in turn without waiting, the
+    next one after the partition that last had work; when none has any, one waits for
+    `block_ms` divided among them, and the turn moves on.
+    """
+
+    def __init__(self, consumers: Sequence[C]) -> None:
+        self.consumers = list(consumers)
+        self.current = self.consumers[0]
+        self._turn = 0
+
+    def read(self, take: Callable[[C, int | None], list[T]], block_ms: int | None) -> list[T]:
+        """What `take` gives from the first partition with work; `current` is that one."""
+        count = len(self.consumers)
+        if count > 1:
+            for n in range(count):
+                consumer = self.consumers[(self._turn + n) % count]
+                found = take(consumer, None)
+                if found:
+                    self.current, self._turn = consumer, (self._turn + n + 1) % count
+                    return found
+            if block_ms is not None:
+                block_ms = max(1, block_ms // count)
+        self.current = self.consumers[self._turn]
+        self._turn = (self._turn + 1) % count
+        return take(self.current, block_ms)
 
 
 def _decision(entry_id: bytes, fields: dict[bytes, bytes]) -> DecisionEntry:

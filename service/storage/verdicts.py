@@ -14,6 +14,7 @@ from service.moderation.stats import day_of
 from service.storage import keys
 from service.storage.comment_hash import TEXT, CommentText, read_text
 from service.storage.connection import run_script
+from service.storage.keys import Part
 
 # Writes every effect of each verdict of a batch once per comment id: a redelivered comment
 # finds `scored_at` set and changes nothing, and a moderator's decision is never overwritten.
@@ -114,12 +115,16 @@ class TextReader:
         self._redis = client
         self._script = client.register_script(_READ_TEXTS)
 
-    def read(self, comment_ids: Sequence[str], scored_too: bool) -> list[CommentText | None]:
-        """What the model reads of these comments; None where one is gone or, unless
-        `scored_too`, already scored."""
+    def read(
+        self, part: Part, comment_ids: Sequence[str], scored_too: bool
+    ) -> list[CommentText | None]:
+        """What the model reads of these comments of a partition; None where one is gone
+        or, unless `scored_too`, already scored."""
         if not comment_ids:
             return []
-        script_keys = [key for n in comment_ids for key in (keys.comment(n), keys.comment_ip(n))]
+        script_keys = [
+            key for n in comment_ids for key in (keys.comment(part, n), keys.comment_ip(part, n))
+        ]
         replies = run_script(self._redis, self._script, script_keys, TEXT)
         return [
             read_text(comment_id, raw, ip, scored_too)
@@ -136,20 +141,30 @@ class VerdictWriter:
         self._spam_ttl_s = spam_ttl_s
 
     def apply(self, outcomes: Sequence[Outcome]) -> list[int]:
-        """Write each verdict unless one is already stored; 1 written, 0 kept, -1 no comment."""
-        if not outcomes:
-            return []
-        script_keys = [keys.dead_letter_stream(), keys.webhooks_due()]
+        """Write each verdict unless one is already stored; 1 written, 0 kept, -1 no comment.
+        One script call per partition (a worker's batch comes from one)."""
+        by_part: dict[Part, list[int]] = {}
+        for n, outcome in enumerate(outcomes):
+            by_part.setdefault(keys.partition(outcome.comment.site), []).append(n)
+        results = [0] * len(outcomes)
+        for part, indexes in by_part.items():
+            written = self._apply(part, [outcomes[n] for n in indexes])
+            for n, result in zip(indexes, written, strict=True):
+                results[n] = result
+        return results
+
+    def _apply(self, part: Part, outcomes: Sequence[Outcome]) -> list[int]:
+        script_keys = [keys.dead_letter_stream(part), keys.webhooks_due(part)]
         now = time.time()
         args = [repr(now), iso_time(now), str(self._spam_ttl_s), str(keys.DAY_KEPT_S)]
         today = day_of(now)
         for outcome in outcomes:
             comment, verdict = outcome.comment, outcome.verdict
             script_keys += [
-                keys.comment(comment.id),
+                keys.comment(part, comment.id),
                 keys.review_queue(comment.site),
                 keys.site_counters(comment.site),
-                keys.comment_ip(comment.id),
+                keys.comment_ip(part, comment.id),
                 keys.webhook(comment.site),
                 keys.webhook_events(comment.site),
                 keys.site_day(comment.site, today),

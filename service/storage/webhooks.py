@@ -99,7 +99,7 @@ def queue_event(pipe: redis.client.Pipeline, site: str, event: tuple[str, str], 
     and put the site on the schedule (the verdict script does the same in Lua)."""
     event_id, body = event
     pipe.rpush(keys.webhook_events(site), f"{event_id} {body}")
-    pipe.zadd(keys.webhooks_due(), {site: now}, nx=True)
+    pipe.zadd(keys.webhooks_due(keys.partition(site)), {site: now}, nx=True)
 
 
 class WebhookStore:
@@ -110,6 +110,7 @@ class WebhookStore:
         self._claim = client.register_script(_CLAIM)
         self._done = client.register_script(_DONE)
         self._idle = client.register_script(_IDLE)
+        self._turn = 0
 
     @translate_errors
     def set(self, site: str, url: str, now: float | None = None) -> Endpoint:
@@ -169,7 +170,7 @@ class WebhookStore:
         with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(keys.webhook(site))
             pipe.delete(keys.webhook_events(site), keys.webhook_parked(site))
-            pipe.zrem(keys.webhooks_due(), site)
+            pipe.zrem(keys.webhooks_due(keys.partition(site)), site)
             existed, *_ = pipe.execute()
         return bool(existed)
 
@@ -183,20 +184,28 @@ class WebhookStore:
         if parked:
             with self._redis.pipeline(transaction=True) as pipe:
                 pipe.lpush(keys.webhook_events(site), *reversed(parked))
-                pipe.zadd(keys.webhooks_due(), {site: time.time() if now is None else now})
+                due = keys.webhooks_due(keys.partition(site))
+                pipe.zadd(due, {site: time.time() if now is None else now})
                 pipe.execute()
         return len(parked)
 
     @translate_errors
     def claim(self, now: float, limit: int) -> list[Pending]:
-        """Claim up to `limit` due sites and return each one's oldest event."""
-        claimed = run_script(
-            self._redis,
-            self._claim,
-            [keys.webhooks_due()],
-            [repr(now), str(limit), repr(now + CLAIM_S)],
-        )
-        sites = [site.decode() for site in claimed]
+        """Claim up to `limit` due sites and return each one's oldest event (partitions
+        taken in turn, starting after the one that came first last time)."""
+        sites: list[str] = []
+        parts = keys.partitions()
+        self._turn = (self._turn + 1) % len(parts)
+        for part in parts[self._turn :] + parts[: self._turn]:
+            if len(sites) >= limit:
+                break
+            claimed = run_script(
+                self._redis,
+                self._claim,
+                [keys.webhooks_due(part)],
+                [repr(now), str(limit - len(sites)), repr(now + CLAIM_S)],
+            )
+            sites += [site.decode() for site in claimed]
         with self._redis.pipeline(transaction=False) as pipe:
             for site in sites:
                 pipe.lindex(keys.webhook_events(site), 0)
@@ -210,7 +219,7 @@ class WebhookStore:
                 run_script(
                     self._redis,
                     self._idle,
-                    [keys.webhook_events(site), keys.webhooks_due()],
+                    [keys.webhook_events(site), keys.webhooks_due(keys.partition(site))],
                     [site],
                 )
                 continue
@@ -245,7 +254,7 @@ class WebhookStore:
         script_keys = [
             keys.webhook_events(site),
             keys.webhook(site),
-            keys.webhooks_due(),
+            keys.webhooks_due(keys.partition(site)),
             keys.webhook_parked(site),
         ]
         args = [raw, site, repr(now), outcome, repr(next_at), status, error[:200]]

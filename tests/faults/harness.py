@@ -21,6 +21,7 @@ from service.storage import keys as rkeys
 from service.storage import server as redis_server
 from service.storage.connection import connect
 from tests.conftest import free_port
+from tests.factories import part
 
 
 class ManagedRedis:
@@ -227,12 +228,15 @@ def scored_ids(client: redis_lib.Redis, ids: list[str]) -> set[str]:
     """The ids among `ids` whose comment carries a verdict."""
     with client.pipeline(transaction=False) as pipe:
         for comment_id in ids:
-            pipe.hexists(rkeys.comment(comment_id), "scored_at")
+            pipe.hexists(rkeys.comment(part(), comment_id), "scored_at")
         flags = pipe.execute()
     return {comment_id for comment_id, flag in zip(ids, flags, strict=True) if flag}
 
 
 def stored_comment_ids(client: redis_lib.Redis) -> set[str]:
     """Every comment id stored in Redis."""
-    prefix = len(rkeys.comment(""))
-    return {key.decode()[prefix:] for key in client.scan_iter(match=rkeys.comment("*"), count=1000)}
+    prefix = len(rkeys.comment(part(), ""))
+    return {
+        key.decode()[prefix:]
+        for key in client.scan_iter(match=rkeys.comment(part(), "*"), count=1000)
+    }

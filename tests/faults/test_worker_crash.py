@@ -16,7 +16,8 @@ from service.moderation.comments import Author, NewComment
 from service.settings import Settings
 from service.storage import keys as rkeys
 from service.storage.comments import CommentStore
-from tests.factories import CrashAtAck, FailingScorer, pending, scored_total, with_scorer
+from service.storage.streams import Partitions
+from tests.factories import CrashAtAck, FailingScorer, part, pending, scored_total, with_scorer
 from tests.faults.conftest import SITE
 from tests.faults.harness import Cluster, scored_ids, wait_until
 
@@ -84,19 +85,19 @@ def test_fifty_crashes_between_write_and_ack_change_nothing(
         [comment_id] = _add(store, 1, texts[round_ % 3].replace("{n}", str(round_)))
         doomed = worker.Worker(
             survivor.bench,
-            CrashAtAck(client, f"doomed-{round_}", settings.reclaim_idle_ms),
+            Partitions([CrashAtAck(client, part(), f"doomed-{round_}", settings.reclaim_idle_ms)]),
             worker.Batching.of(settings),
         )
         with pytest.raises(SystemExit):
             doomed.run(burst=True)
         crashes += 1
-        written = client.hgetall(rkeys.comment(comment_id))
+        written = client.hgetall(rkeys.comment(part(), comment_id))
         counters = client.hgetall(rkeys.site_counters(SITE))
         queue = client.zrange(rkeys.review_queue(SITE), 0, -1)
 
         survivor.run(burst=True)
 
-        assert client.hgetall(rkeys.comment(comment_id)) == written
+        assert client.hgetall(rkeys.comment(part(), comment_id)) == written
         assert client.hgetall(rkeys.site_counters(SITE)) == counters
         assert client.zrange(rkeys.review_queue(SITE), 0, -1) == queue
     print(f"crashes={crashes} scored={scored_total(client, SITE)} pending={pending(client)}")
@@ -118,9 +119,9 @@ def test_poison_comment_goes_to_dead_letter_and_review_while_others_are_scored(
 
     for _ in range(100):
         w.run(burst=True)
-        if client.xlen(rkeys.dead_letter_stream()):
+        if client.xlen(rkeys.dead_letter_stream(part())):
             break
-    dead = client.xrange(rkeys.dead_letter_stream())
+    dead = client.xrange(rkeys.dead_letter_stream(part()))
     print(
         f"posted=1001 scored={len(scored_ids(client, ids))} dead={len(dead)} "
         f"pending={pending(client)}"
@@ -129,7 +130,7 @@ def test_poison_comment_goes_to_dead_letter_and_review_while_others_are_scored(
     assert scored_ids(client, ids) == set(ids)
     assert [entry[b"id"].decode() for _, entry in dead] == [poison]
     assert client.zscore(rkeys.review_queue(SITE), poison) is not None
-    assert client.hget(rkeys.comment(poison), "status") == b"pending_review"
+    assert client.hget(rkeys.comment(part(), poison), "status") == b"pending_review"
     assert pending(client) == 0
 
 
