@@ -27,6 +27,7 @@ from service.api import (
 )
 from service.api.context import Services
 from service.api.limits import RateLimits
+from service.moderation.errors import StorageUnavailableError
 from service.moderation.webhooks import SiteWebhooks
 from service.moderation.workflow import Moderation
 from service.scoring.model_file import ModelIntegrityError, verify_model_file
@@ -36,6 +37,7 @@ from service.storage.calibration import CalibrationStore
 from service.storage.comments import CommentStore, Retention
 from service.storage.connection import connect, redis_url
 from service.storage.durability import Guard
+from service.storage.layout import adopt
 from service.storage.learned import LearnedStore
 from service.storage.privacy import PrivacyStore, load_pepper
 from service.storage.probe import Probe
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None, client: redis.Redis | None = No
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
     )
     client = client or connect(redis_url(settings))
+    _adopt_layout(app, client, settings)
     app.extensions["modq"] = _services(settings, client)
     api = Api(app, spec_kwargs={"info": {"description": "Comment moderation API."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
@@ -85,6 +88,27 @@ def create_app(settings: Settings | None = None, client: redis.Redis | None = No
         app.before_request(_start_timer)
     app.after_request(_log_request)
     return app
+
+
+def _adopt_layout(app: Flask, client: redis.Redis, settings: Settings) -> None:
+    """Use the partition count Redis records. A Redis down at start is asked again before
+    each request until it answers (they get the usual 503 meanwhile); a layout other than
+    the settings ask for stops the app at once (LayoutError)."""
+    try:
+        adopt(client, settings.partitions)
+        return
+    except redis.RedisError:
+        log.warning("event=layout.unknown reason=redis_unavailable")
+    adopted: list[int] = []
+
+    def adopt_first() -> None:
+        if not adopted:
+            try:
+                adopted.append(adopt(client, settings.partitions))
+            except redis.RedisError as exc:
+                raise StorageUnavailableError(f"Redis: {type(exc).__name__}") from exc
+
+    app.before_request(adopt_first)
 
 
 def _services(settings: Settings, client: redis.Redis) -> Services:

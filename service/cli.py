@@ -140,6 +140,31 @@ def _run_loop(build: Build, kind: str, burst: bool, name: str | None) -> None:
         run_process(build, kind, settings, url, burst=burst, name=name)
 
 
+@main.command()
+@click.option(
+    "--partitions",
+    type=click.IntRange(1, 16_384),
+    help="Partitions to spread the keys over [MODQ_PARTITIONS, else 1].",
+)
+def migrate(partitions: int | None) -> None:
+    """Move data from the layout before partitions into partitions (with modq stopped;
+    `modq serve` does it by itself)."""
+    from service.storage import layout
+
+    settings = load_settings()
+    with redis_for(settings) as url:
+        client = connect(url, timeout_s=30)
+        if not layout.old_layout(client):
+            count = layout.adopt(client, None)
+            click.echo(f"nothing to move: the data is in {count} partitions")
+            return
+        moved = layout.migrate(client, partitions or settings.partitions or 1)
+    click.echo(
+        f"moved {sum(moved.keys.values())} keys ({dict(moved.keys)}) and "
+        f"{sum(moved.entries.values())} stream entries ({dict(moved.entries)})"
+    )
+
+
 @main.group()
 def keys() -> None:
     """Create, list and revoke site keys and moderator tokens."""
@@ -215,9 +240,16 @@ def _key_store() -> Iterator[Any]:
 @contextlib.contextmanager
 def redis_client() -> Iterator[Any]:
     """A client of the Redis the settings name, or of the embedded one, started if need be."""
+    from service.storage.layout import LayoutError, adopt
+
     settings = load_settings()
     with redis_for(settings) as url:
-        yield connect(url, timeout_s=5)
+        client = connect(url, timeout_s=5)
+        try:
+            adopt(client, settings.partitions)
+        except LayoutError as exc:
+            raise click.ClickException(str(exc)) from None
+        yield client
 
 
 # Registered last: they use redis_client above.

@@ -21,6 +21,7 @@ from service.storage.calibration import CalibrationStore
 from service.storage.comment_hash import CommentText
 from service.storage.comments import CommentStore, Retention
 from service.storage.connection import connect
+from service.storage.layout import adopt
 from service.storage.learned import LearnedStore
 from service.storage.seen import SeenStore
 from service.storage.sites import RulesStore
@@ -86,6 +87,7 @@ class Loop:
         watch_every_s: float = CHECK_EVERY_S,
     ) -> Self:
         """Wire a loop from the settings: its workbench and what it reads, as consumer `name`."""
+        adopt(client, settings.partitions)  # the streams it reads are the partitions'
         bench = Workbench.build(settings, client, watch_every_s)
         return cls.wire(bench, settings, client, consumer_name(name))
 

@@ -10,9 +10,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+import redis
+
 from service.settings import Settings
+from service.storage import layout
 from service.storage import server as redis_server
-from service.storage.connection import redis_url
+from service.storage.connection import connect, redis_url
 
 log = logging.getLogger("modq.serve")
 
@@ -23,6 +26,20 @@ _QUICK_EXIT_S = 5.0
 #: ... of this long the first time, doubled each time, and never longer than the cap.
 _FIRST_BACKOFF_S = 0.5
 _MAX_BACKOFF_S = 30.0
+
+
+def _migrate_old_layout(settings: Settings) -> None:
+    """Move data of the layout before partitions (an older modq's data dir), before any
+    process starts: what `modq migrate` does."""
+    client = connect(redis_url(settings), timeout_s=30)
+    try:
+        if layout.old_layout(client):
+            moved = layout.migrate(client, settings.partitions or 1)
+            log.info("event=serve.migrated keys=%d", sum(moved.keys.values()))
+    except redis.RedisError as exc:  # the processes wait for Redis as they always do
+        log.warning("event=serve.layout_unchecked error=%s", type(exc).__name__)
+    finally:
+        client.close()
 
 
 def gunicorn_args(settings: Settings) -> list[str]:
@@ -110,6 +127,7 @@ class Supervisor:
             url, redis = redis_server.ensure_embedded(self._settings)
             log.info("event=redis.embedded url=%s owned=%s", url, redis is not None)
         env = {**os.environ, "REDIS_URL": redis_url(self._settings)}
+        _migrate_old_layout(self._settings)
         try:
             for child in self._children:
                 child.spawn(env)

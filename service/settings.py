@@ -115,6 +115,8 @@ class Settings:
     wait_slots: int = _setting("MODQ_WAIT_SLOTS", _int(0), 8)
     #: How long an Akismet comment-check waits for its verdict, in ms (docs/akismet.md).
     akismet_wait_ms: int = _setting("MODQ_AKISMET_WAIT_MS", _int(0), 800)
+    #: Partitions the keys are spread over (docs/scaling.md); unset: what Redis records, or 1.
+    partitions: int | None = _setting("MODQ_PARTITIONS", _int(1), None)
     scoring_workers: int = _setting("MODQ_SCORING_WORKERS", _int(0), 1)
     learning_workers: int = _setting("MODQ_LEARNING_WORKERS", _int(0), 1)
     model_path: Path = _setting("MODQ_MODEL_PATH", Path, DEFAULT_MODEL_PATH)

@@ -34,6 +34,7 @@ from service.moderation.webhooks import (
 )
 from service.settings import Settings
 from service.storage.connection import connect
+from service.storage.layout import adopt
 from service.storage.webhooks import Pending, WebhookStore
 
 log = logging.getLogger("modq.webhooks")
@@ -188,7 +189,9 @@ class _Pinned(http.client.HTTPConnection):
 
 def run_process(settings: Settings, url: str, *, burst: bool) -> int:
     """Run the sender against the Redis at `url` until SIGTERM or SIGINT."""
-    sender = Sender(WebhookStore(connect(url)), settings.webhook_allow_private)
+    client = connect(url)
+    adopt(client, settings.partitions)
+    sender = Sender(WebhookStore(client), settings.webhook_allow_private)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: sender.stop())
     log.info("event=sender.started")

@@ -19,6 +19,7 @@ from service.app import create_app
 from service.moderation.access import KeyKind
 from service.scoring.scorer import Scorer
 from service.settings import DEFAULT_MODEL_PATH, Settings
+from service.storage import keys as rkeys
 from service.storage import server as redis_server_lib
 from service.storage.apikeys import KeyStore
 from service.storage.connection import connect
@@ -55,6 +56,7 @@ def redis(redis_server_url: str) -> Iterator[redis_lib.Redis]:
     """A client of the session's Redis, flushed before each test."""
     client = connect(redis_server_url, timeout_s=5)
     client.flushall()
+    rkeys.use_partitions(1)  # what a flushed Redis gets; tests/test_slots.py uses more
     yield client
     client.close()
 

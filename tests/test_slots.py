@@ -5,6 +5,7 @@ slot. Runs on the single test Redis (no cluster needed), on every change."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,7 +16,7 @@ from flask.testing import FlaskClient
 from redis.connection import AbstractConnection
 from redis.crc import key_slot
 
-from service.storage import keys as rkeys
+from service.settings import Settings
 from service.storage.webhooks import WebhookStore
 from tests.conftest import METRICS, Keys
 from tests.factories import HAM, SPAM, comment_body
@@ -29,10 +30,9 @@ Unit = tuple[str, list[Command]]
 
 
 @pytest.fixture
-def partitioned() -> Iterator[None]:
-    rkeys.use_partitions(8)
-    yield
-    rkeys.use_partitions(1)
+def settings(settings: Settings) -> Settings:
+    """The tests' settings, with the keys spread over eight partitions."""
+    return dataclasses.replace(settings, partitions=8)
 
 
 @pytest.fixture
@@ -151,7 +151,6 @@ def _work(
     client.get("/readyz")
 
 
-@pytest.mark.usefixtures("partitioned")
 def test_no_unit_of_work_touches_two_slots(
     client: FlaskClient,
     keys: Keys,

@@ -193,6 +193,11 @@ def site_day(site: str, day: date) -> str:
 DAY_KEPT_S = 400 * 86_400
 
 
+def layout() -> str:
+    """Hash of the data layout: `partitions`, how many the keys are spread over."""
+    return f"{PREFIX}:{NO_SITE}:layout"
+
+
 def api_key(key_id: str) -> str:
     """Hash describing one API key or moderator token (its secret only as a hash)."""
     return f"{PREFIX}:{NO_SITE}:apikey:{key_id}"
