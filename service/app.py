@@ -11,7 +11,7 @@ from typing import Any
 import redis
 from flask import Flask, Response, g, request
 from flask_smorest import Api
-from limits.storage import RedisStorage
+from limits.storage import RedisClusterStorage, RedisStorage, Storage
 
 from service import logs
 from service.api import (
@@ -35,7 +35,7 @@ from service.settings import Settings
 from service.storage.apikeys import CachedKeys, KeyStore
 from service.storage.calibration import CalibrationStore
 from service.storage.comments import CommentStore, Retention
-from service.storage.connection import connect, redis_url
+from service.storage.connection import connect, is_cluster, redis_url
 from service.storage.durability import Guard
 from service.storage.layout import adopt
 from service.storage.learned import LearnedStore
@@ -124,7 +124,7 @@ def _services(settings: Settings, client: redis.Redis) -> Services:
         load_pepper(settings),
     )
     rate_limits = RateLimits(
-        RedisStorage("redis://", connection_pool=client.connection_pool, key_prefix="modq:rl"),
+        _limits_storage(settings, client),
         settings.rate_limit_per_ip,
         settings.rate_limit_per_site,
         settings.rate_limit_auth_failures,
@@ -145,6 +145,21 @@ def _services(settings: Settings, client: redis.Redis) -> Services:
         settings.metrics_token,
         settings.akismet_wait_ms / 1000,
     )
+
+
+def _limits_storage(settings: Settings, client: redis.Redis) -> Storage:
+    """Where the rate limits count: the app's own Redis connections, or on a cluster the
+    `limits` library's cluster storage (it keeps each counter in one slot)."""
+    url = redis_url(settings)
+    if is_cluster(client):
+        return RedisClusterStorage(url, key_prefix=RATE_LIMIT_PREFIX)
+    return RedisStorage(
+        "redis://", connection_pool=client.connection_pool, key_prefix=RATE_LIMIT_PREFIX
+    )
+
+
+#: Where the rate limits' counters live.
+RATE_LIMIT_PREFIX = "modq:rl"
 
 
 def _model_check(settings: Settings) -> tuple[str | None, str]:

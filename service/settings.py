@@ -87,8 +87,10 @@ def _networks(raw: str) -> tuple[str, ...]:
 
 
 def _redis_url(raw: str) -> str:
-    if not raw.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError(f"expected a redis://, rediss:// or unix:// URL, got {raw!r}")
+    if not raw.startswith(("redis://", "rediss://", "unix://", "redis+cluster://")):
+        raise ValueError(
+            f"expected a redis://, rediss://, unix:// or redis+cluster:// URL, got {raw!r}"
+        )
     return raw
 
 

@@ -30,10 +30,9 @@ DEFAULT_RULES = {
 }
 
 
-def part() -> rkeys.Part:
-    """The one partition of the tests' Redis (tests/test_slots.py spreads keys over several)."""
-    (only,) = rkeys.partitions()
-    return only
+def part(site: str) -> rkeys.Part:
+    """The partition of a site's keys (one in most tests; tests/cluster/ use several)."""
+    return rkeys.partition(site)
 
 
 HAM = "Thanks for the article, the part about the city budget was really clear."
@@ -99,8 +98,12 @@ def scored_total(client: redis.Redis, site: str) -> int:
 
 
 def pending(client: redis.Redis) -> int:
-    """Entries delivered to a worker and not acknowledged."""
-    return int(client.xpending(rkeys.intake_stream(part()), rkeys.SCORERS_GROUP)["pending"])
+    """Entries delivered to a worker and not acknowledged, in every partition."""
+    total = 0
+    for stream in map(rkeys.intake_stream, rkeys.partitions()):
+        if client.exists(stream):
+            total += int(client.xpending(stream, rkeys.SCORERS_GROUP)["pending"])
+    return total
 
 
 # Indonesian gambling promotion and ordinary Indonesian comments: a kind of spam the shipped

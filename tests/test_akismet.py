@@ -96,7 +96,7 @@ def test_revoked_and_moderator_keys_are_invalid(
     for sent in (key, moderator):
         answer = client.post("/1.1/comment-check", data=form(sent, HAM))
         assert answer.get_data(as_text=True) == "invalid"
-    assert redis.xlen(rkeys.intake_stream(part())) == 0
+    assert redis.xlen(rkeys.intake_stream(part(SITE))) == 0
 
 
 def test_the_key_may_be_the_first_label_of_the_host(client: FlaskClient, key: str) -> None:
@@ -144,7 +144,7 @@ def test_without_a_verdict_in_time_the_comment_is_held_not_lost(
     response = client.post("/1.1/comment-check", data=form(key, HAM))  # no worker runs
 
     assert response.get_data(as_text=True) == "false" and "X-akismet-error" in response.headers
-    assert redis.exists(rkeys.comment(part(), response.headers["X-akismet-guid"]))
+    assert redis.exists(rkeys.comment(part(SITE), response.headers["X-akismet-guid"]))
 
 
 @pytest.mark.usefixtures("scoring")
@@ -243,7 +243,7 @@ def test_bad_forms_get_akismet_shaped_answers_and_store_nothing(
     assert response.status_code == 400 and response.mimetype == "text/plain"
     assert response.get_data(as_text=True).startswith(message)
     assert response.headers["X-akismet-debug-help"].startswith(message)
-    assert redis.xlen(rkeys.intake_stream(part())) == 0
+    assert redis.xlen(rkeys.intake_stream(part(SITE))) == 0
 
 
 def test_submit_spam_by_guid_is_the_sites_decision_and_is_learned(

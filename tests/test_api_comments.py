@@ -18,9 +18,9 @@ def test_submit_answers_202_once_comment_is_in_redis(
     assert response.status_code == 202
     comment_id = response.json["id"]
     assert response.json == {"id": comment_id, "status": "queued"}
-    stored = redis.hgetall(rkeys.comment(part(), comment_id))
+    stored = redis.hgetall(rkeys.comment(part("news"), comment_id))
     assert stored[b"body"].decode() == comment_body()["body"]
-    entries = redis.xrange(rkeys.intake_stream(part()))
+    entries = redis.xrange(rkeys.intake_stream(part("news")))
     assert [fields[b"id"].decode() for _, fields in entries] == [comment_id]
 
 
@@ -34,10 +34,10 @@ def test_a_redis_that_forgot_the_store_script_still_stores_the_comment(
     response = client.post("/v1/comments", json=comment_body(body="after a flush"), headers=site)
 
     assert response.status_code == 202
-    stored = redis.hgetall(rkeys.comment(part(), response.json["id"]))
+    stored = redis.hgetall(rkeys.comment(part("news"), response.json["id"]))
     assert stored[b"body"] == b"after a flush"
     assert stored[b"site"] == b"news" and stored[b"status"] == b"queued"
-    assert redis.xlen(rkeys.intake_stream(part())) == 2
+    assert redis.xlen(rkeys.intake_stream(part("news"))) == 2
 
 
 def test_status_of_a_queued_comment_has_no_email(client: FlaskClient, keys: Keys) -> None:
@@ -69,4 +69,4 @@ def test_unicode_from_every_script_is_kept(
 
     comment_id = client.post("/v1/comments", json=comment_body(text), headers=site).json["id"]
 
-    assert redis.hget(rkeys.comment(part(), comment_id), "body").decode() == text
+    assert redis.hget(rkeys.comment(part("news"), comment_id), "body").decode() == text

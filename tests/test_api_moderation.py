@@ -85,7 +85,7 @@ def test_decision_takes_comment_out_of_queue_and_is_recorded(
     assert [item["id"] for item in queue] == [other]
     site_view = client.get(f"/v1/comments/{comment_id}", headers=keys.site("news")).json
     assert site_view["status"] == "spam" and site_view["decided_by"] == "moderator"
-    [(_, entry)] = redis.xrange(rkeys.decisions_stream(part()))
+    [(_, entry)] = redis.xrange(rkeys.decisions_stream(part("news")))
     assert entry[b"id"].decode() == comment_id
     assert entry[b"moderator"] == b"leyla" and entry[b"decision"] == b"spam"
     assert entry[b"previous_status"] == b"pending_review" and float(entry[b"at"]) > 0
@@ -105,7 +105,7 @@ def test_same_decision_twice_is_409_a_change_is_not(
     assert (first.status_code, again.status_code, changed.status_code) == (200, 409, 200)
     assert again.json["code"] == 409 and again.json["message"]
     assert changed.json["status"] == "rejected"
-    assert redis.xlen(rkeys.decisions_stream(part())) == 2
+    assert redis.xlen(rkeys.decisions_stream(part("news"))) == 2
 
 
 def test_bulk_decisions_report_each_item(

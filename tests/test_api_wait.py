@@ -44,7 +44,7 @@ def test_without_a_verdict_in_time_the_answer_is_the_usual_202(
 
     assert response.status_code == 202 and "Preference-Applied" not in response.headers
     assert response.json["status"] == "queued"
-    assert redis.exists(rkeys.comment(part(), response.json["id"]))  # stored all the same
+    assert redis.exists(rkeys.comment(part("news"), response.json["id"]))  # stored all the same
 
 
 @pytest.mark.parametrize(

@@ -229,7 +229,7 @@ def test_a_comment_seen_twice_is_counted_once_and_keeps_its_campaign(
     store, seen = CommentStore(redis), SeenStore(redis)
     bodies = [OFFER, *OFFER_COPIES, UNRELATED[0]]
     stored = store.add_many("news", [NewComment(Author("S", "s@mail.example"), b) for b in bodies])
-    texts = [t for t in store.unscored(part(), [c.id for c in stored]) if t is not None]
+    texts = [t for t in store.unscored(part("news"), [c.id for c in stored]) if t is not None]
     batch = [(t, SiteRules(), b) for t, b in zip(texts, _bands(bodies), strict=True)]
 
     first = seen.observe(batch)

@@ -51,7 +51,7 @@ def test_moderators_decisions_teach_the_workers(
     second = _post(client, site, [NEW_GAMBLING])[0]
     drain()
 
-    assert int(redis.hget(rkeys.learned_versions(part()), "berita")) == len(taught)
+    assert int(redis.hget(rkeys.learned_versions(part("berita")), "berita")) == len(taught)
     metrics = client.get("/metrics", headers=METRICS).get_data(as_text=True)
     assert f'modq_learning_steps_total{{site="berita"}} {float(len(taught))}' in metrics
     after = client.get(f"/v1/comments/{second}", headers=site).json
@@ -81,10 +81,10 @@ def test_reject_and_erased_comments_teach_nothing_and_are_not_retried(
 
     drain()
 
-    assert redis.hget(rkeys.learned_versions(part()), "berita") is None
+    assert redis.hget(rkeys.learned_versions(part("berita")), "berita") is None
     assert not redis.exists(rkeys.learned_weights("berita"))
     assert _unlearned(redis) == 0
-    assert redis.xlen(rkeys.decisions_stream(part())) == 2  # the audit log keeps both
+    assert redis.xlen(rkeys.decisions_stream(part("berita"))) == 2  # the audit log keeps both
 
 
 def test_a_worker_sees_what_another_worker_learned(
@@ -121,7 +121,7 @@ def _post(client: FlaskClient, headers: dict[str, str], bodies: Sequence[str]) -
 
 def _unlearned(redis: redis_lib.Redis) -> int:
     """Decisions not yet handed to a learner, or handed over and not acknowledged."""
-    stream = rkeys.decisions_stream(part())
+    stream = rkeys.decisions_stream(part("berita"))
     [group] = redis.xinfo_groups(stream)
     undelivered = len(redis.xrange(stream, min=f"({group['last-delivered-id'].decode()}"))
     return int(group["pending"]) + undelivered
@@ -129,15 +129,19 @@ def _unlearned(redis: redis_lib.Redis) -> int:
 
 def test_a_feed_hands_each_decision_to_one_learner(redis: redis_lib.Redis) -> None:
     for n in range(5):
-        redis.xadd(rkeys.decisions_stream(part()), {"id": f"c{n}", "site": "s", "decision": "spam"})
+        redis.xadd(
+            rkeys.decisions_stream(part("s")), {"id": f"c{n}", "site": "s", "decision": "spam"}
+        )
     one, two = (
-        DecisionFeed(redis, part(), "one", 60_000),
-        DecisionFeed(redis, part(), "two", 60_000),
+        DecisionFeed(redis, part("s"), "one", 60_000),
+        DecisionFeed(redis, part("s"), "two", 60_000),
     )
     first, second = one.read(3), two.read(3)
     assert [e.comment_id for e in first + second] == [f"c{n}" for n in range(5)]
     one.ack([e.entry_id for e in first])
-    assert DecisionFeed(redis, part(), "two", 60_000).read(10) == second  # held, not acked: again
+    assert (
+        DecisionFeed(redis, part("s"), "two", 60_000).read(10) == second
+    )  # held, not acked: again
 
 
 def test_cli_lists_and_forgets_what_a_site_learned(
@@ -173,7 +177,7 @@ def test_a_decision_the_model_cannot_score_is_skipped_not_retried(
 
     taught.run(burst=True)
 
-    assert int(redis.hget(rkeys.learned_versions(part()), "berita")) == 2
+    assert int(redis.hget(rkeys.learned_versions(part("berita")), "berita")) == 2
     assert _unlearned(redis) == 0
 
 
@@ -207,12 +211,12 @@ def test_a_changed_decision_takes_back_what_the_earlier_one_taught(
     approved = decide("approve")  # a slip: this is spam
     spam = decide("spam")
     assert approved < before < spam
-    assert redis.exists(rkeys.learned_step(part(), decided))
+    assert redis.exists(rkeys.learned_step(part("berita"), decided))
     # "reject" teaches nothing, so taking back "spam" leaves the score as it was before
     assert math.isclose(decide("reject"), before, rel_tol=1e-6)
-    assert not redis.exists(rkeys.learned_step(part(), decided))
+    assert not redis.exists(rkeys.learned_step(part("berita"), decided))
     # the earlier ones, then 2 learned and 2 undone
-    assert int(redis.hget(rkeys.learned_versions(part()), "berita")) == len(earlier) + 4
+    assert int(redis.hget(rkeys.learned_versions(part("berita")), "berita")) == len(earlier) + 4
 
 
 def test_moderators_see_how_far_their_decisions_taught_the_model(

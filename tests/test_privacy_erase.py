@@ -103,10 +103,10 @@ def test_ip_expires_after_its_retention_and_spam_after_its_own(
 ) -> None:
     site = keys.site("news")
     comment_id = _post(client, site, "s@mail.example", SPAM)
-    ip_ttl = redis.ttl(rkeys.comment_ip(part(), comment_id))
+    ip_ttl = redis.ttl(rkeys.comment_ip(part("news"), comment_id))
 
     drain(approve_below=0.0, reject_above=0.0)  # every verdict is spam
-    spam_ttl = redis.ttl(rkeys.comment(part(), comment_id))
+    spam_ttl = redis.ttl(rkeys.comment(part("news"), comment_id))
     client.post(
         f"/v1/moderation/comments/{comment_id}/decision",
         json={"decision": "approve"},
@@ -115,7 +115,7 @@ def test_ip_expires_after_its_retention_and_spam_after_its_own(
 
     assert 29 * DAY < ip_ttl <= 30 * DAY
     assert 29 * DAY < spam_ttl <= 30 * DAY
-    assert redis.ttl(rkeys.comment(part(), comment_id)) == -1, "a rescued comment is kept"
+    assert redis.ttl(rkeys.comment(part("news"), comment_id)) == -1, "a rescued comment is kept"
 
 
 def test_moderators_see_an_authors_earlier_decisions(

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import redis as redis_lib
 from flask.testing import FlaskClient
+from redis.cluster import RedisCluster
 from redis.connection import AbstractConnection
 from redis.crc import key_slot
 
@@ -160,12 +161,11 @@ def test_no_unit_of_work_touches_two_slots(
 ) -> None:
     _work(client, keys, redis, drain)
 
-    checker = redis_lib.Redis(
-        connection_pool=redis_lib.ConnectionPool(**redis.connection_pool.connection_kwargs)
-    )
+    sent = [list(commands) for commands in recorded.values()]
+    checker = _checker(redis)
     slots_seen: set[int] = set()
     crossing, counted = [], defaultdict(int)
-    for commands in list(recorded.values()):
+    for commands in sent:
         for kind, unit in units(commands):
             found = {key for command in unit for key in keys_of(checker, command)}
             slots = {key_slot(key) for key in found}
@@ -177,6 +177,16 @@ def test_no_unit_of_work_touches_two_slots(
     assert not crossing, crossing[:5]
     assert counted["transaction"] and counted["EVALSHA"]  # the check saw the units that matter
     assert len(slots_seen) >= 4  # the sites' partitions, and the keys' own tag
+
+
+def _checker(client: redis_lib.Redis) -> redis_lib.Redis:
+    """A client of its own (its commands are not among those checked) that can answer
+    COMMAND GETKEYS: of the one Redis, or of a node of the cluster."""
+    if isinstance(client, RedisCluster):
+        node = client.get_primaries()[0]
+        return redis_lib.Redis(host=node.host, port=node.port)
+    pool = redis_lib.ConnectionPool(**client.connection_pool.connection_kwargs)
+    return redis_lib.Redis(connection_pool=pool)
 
 
 def test_the_check_sees_units_over_two_slots(redis: redis_lib.Redis) -> None:

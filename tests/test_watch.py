@@ -55,7 +55,9 @@ def score_one(
         headers = keys.site("news")
         comment_id = client.post("/v1/comments", json=comment_body(HAM), headers=headers).json["id"]
         watched.run(burst=True)
-        return (redis.hget(rkeys.comment(part(), comment_id), "model_version") or b"").decode()
+        return (
+            redis.hget(rkeys.comment(part("news"), comment_id), "model_version") or b""
+        ).decode()
 
     return run
 

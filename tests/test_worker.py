@@ -71,7 +71,9 @@ def test_two_workers_side_by_side_score_each_comment_once(
     workers = [worker.Worker.build(settings, redis) for _ in range(2)]
     for n, w in enumerate(workers):
         # One consumer group, two consumers.
-        w.streams = Partitions([IntakeStream(redis, part(), f"test-{n}", settings.reclaim_idle_ms)])
+        w.streams = Partitions(
+            [IntakeStream(redis, part("news"), f"test-{n}", settings.reclaim_idle_ms)]
+        )
     threads = [threading.Thread(target=w.run, kwargs={"burst": True}) for w in workers]
     for thread in threads:
         thread.start()
@@ -79,9 +81,9 @@ def test_two_workers_side_by_side_score_each_comment_once(
         thread.join(60)
 
     assert scored_total(redis, "news") == len(ids)
-    assert all(redis.hexists(rkeys.comment(part(), i), "scored_at") for i in ids)
+    assert all(redis.hexists(rkeys.comment(part("news"), i), "scored_at") for i in ids)
     assert pending(redis) == 0
-    assert redis.xlen(rkeys.intake_stream(part())) == 0
+    assert redis.xlen(rkeys.intake_stream(part("news"))) == 0
 
 
 def test_worker_killed_before_ack_loses_nothing_and_doubles_nothing(
@@ -89,10 +91,12 @@ def test_worker_killed_before_ack_loses_nothing_and_doubles_nothing(
 ) -> None:
     ids = _post(client, keys.site("news"), [HAM, SPAM, "Good point about the buses."] * 10)
     doomed = worker.Worker.build(settings, redis)
-    doomed.streams = Partitions([CrashAtAck(redis, part(), "doomed", settings.reclaim_idle_ms)])
+    doomed.streams = Partitions(
+        [CrashAtAck(redis, part("news"), "doomed", settings.reclaim_idle_ms)]
+    )
     with pytest.raises(SystemExit):
         doomed.run(burst=True)
-    written = {i: redis.hgetall(rkeys.comment(part(), i)) for i in ids}
+    written = {i: redis.hgetall(rkeys.comment(part("news"), i)) for i in ids}
     assert pending(redis) == len(ids), "delivered but unacknowledged"
 
     # The dead worker's entries are stale at once for a survivor with a 1 ms reclaim timeout.
@@ -101,7 +105,7 @@ def test_worker_killed_before_ack_loses_nothing_and_doubles_nothing(
 
     assert pending(redis) == 0
     assert scored_total(redis, "news") == len(ids)
-    assert {i: redis.hgetall(rkeys.comment(part(), i)) for i in ids} == written
+    assert {i: redis.hgetall(rkeys.comment(part("news"), i)) for i in ids} == written
     queued = redis.zrange(rkeys.review_queue("news"), 0, -1)
     assert len(queued) == len(set(queued))
 
@@ -118,7 +122,7 @@ def test_a_comment_that_cannot_be_scored_is_retried_then_held_for_review(
     w.run(burst=True, max_items=2)  # the first delivery of both
     after_first = client.get(f"/v1/comments/{poison_id}", headers=site).json
     for _ in range(50):
-        if redis.xlen(rkeys.dead_letter_stream(part())):
+        if redis.xlen(rkeys.dead_letter_stream(part("news"))):
             break
         w.run(burst=True)
 
@@ -126,7 +130,7 @@ def test_a_comment_that_cannot_be_scored_is_retried_then_held_for_review(
     poison = client.get(f"/v1/comments/{poison_id}", headers=site).json
     assert poison["status"] == "pending_review"
     assert poison["reasons"] == [worker.UNSCORABLE_REASON]
-    [(_, dead)] = redis.xrange(rkeys.dead_letter_stream(part()))
+    [(_, dead)] = redis.xrange(rkeys.dead_letter_stream(part("news")))
     assert dead[b"id"].decode() == poison_id and int(dead[b"deliveries"]) == 4
     assert client.get(f"/v1/comments/{good_id}", headers=site).json["score"] is not None
     assert redis.zscore(rkeys.review_queue("news"), poison_id) is not None
@@ -169,4 +173,4 @@ def test_a_failed_verdict_write_leaves_its_batch_pending_until_written(
     assert all(client.get(f"/v1/comments/{i}", headers=site).json["score"] is not None for i in ids)
     assert scored_total(redis, "news") == 3
     assert pending(redis) == 0
-    assert redis.xlen(rkeys.dead_letter_stream(part())) == 0
+    assert redis.xlen(rkeys.dead_letter_stream(part("news"))) == 0

@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 
 import limits
-from limits.storage import RedisStorage
+from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
@@ -34,7 +34,7 @@ class RateLimits:
 
     def __init__(
         self,
-        storage: RedisStorage,
+        storage: Storage,
         per_ip: str | None,
         per_site: str | None,
         auth_failures: str | None,

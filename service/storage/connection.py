@@ -7,9 +7,12 @@ import hashlib
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.cluster import RedisCluster
+from redis.retry import Retry
 from redis.commands.core import Script
 
 from service.moderation.errors import StorageUnavailableError
@@ -39,15 +42,40 @@ def embedded_socket(settings: Settings) -> Path:
     return Path(tempfile.gettempdir()) / f"modq-{digest}.sock"
 
 
+#: The URL scheme that names any node of a Redis Cluster (`redis+cluster://host:port`).
+CLUSTER_SCHEME = "redis+cluster://"
+
+
 def connect(url: str, *, timeout_s: float = 1.5) -> redis.Redis:
-    """Return a client whose every call gives up after `timeout_s`."""
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=timeout_s,
-        socket_connect_timeout=timeout_s,
-        health_check_interval=15,
-        retry_on_timeout=False,
-    )
+    """Return a client whose every call gives up after `timeout_s`: of a Redis Cluster for a
+    `redis+cluster://` URL (any node), else of one Redis."""
+    options: dict[str, Any] = {
+        "socket_timeout": timeout_s,
+        "socket_connect_timeout": timeout_s,
+        "health_check_interval": 15,
+    }
+    if url.startswith(CLUSTER_SCHEME):
+        cluster = RedisCluster.from_url(
+            "redis://" + url.removeprefix(CLUSTER_SCHEME),
+            **options,
+            # A failover takes the cluster a few seconds: retry within them, then fail (503).
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), retries=3),
+        )
+        return cast(redis.Redis, cluster)
+    return redis.Redis.from_url(url, **options, retry_on_timeout=False)
+
+
+def is_cluster(client: redis.Redis) -> bool:
+    """Whether `client` talks to a Redis Cluster."""
+    return isinstance(client, RedisCluster)
+
+
+def every_node(client: redis.Redis) -> list[tuple[str, redis.Redis]]:
+    """(name, client) of each node: the primaries and replicas of a cluster, or the one Redis."""
+    if not isinstance(client, RedisCluster):
+        return [("redis", client)]
+    nodes = client.get_nodes()
+    return [(node.name, cast(redis.Redis, client.get_redis_connection(node))) for node in nodes]
 
 
 def translate_errors(method: Callable[P, R]) -> Callable[P, R]:
@@ -79,12 +107,17 @@ def run_script(
 
 class Sent:
     """A script call sent to Redis, its reply read later: the caller works while Redis runs
-    it (the worker scores a batch while Redis records it for the rules)."""
+    it (the worker scores a batch while Redis records it for the rules). On a cluster it is
+    run at once (its client has no one pool to borrow a connection from)."""
 
     def __init__(
         self, client: redis.Redis, script: Script, keys: Sequence[str], args: Sequence[str]
     ) -> None:
         self._client, self._script, self._keys, self._args = client, script, keys, args
+        self._done: list[Any] = []
+        if is_cluster(client):
+            self._done.append(run_script(client, script, keys, args))
+            return
         self._connection = client.connection_pool.get_connection()
         try:
             self._connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
@@ -94,6 +127,8 @@ class Sent:
 
     def result(self) -> Any:
         """The script's reply (run again by `run_script` if Redis had lost the script)."""
+        if self._done:
+            return self._done[0]
         try:
             reply = self._connection.read_response()
         except redis.exceptions.NoScriptError:  # the reply is read: the connection is clean

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import cast
 
 import redis
+from redis.cluster import RedisCluster
 
 from service.moderation.errors import StorageUnavailableError
 from service.moderation.ports import Durability
+from service.storage.connection import every_node, is_cluster
 
 log = logging.getLogger("modq.storage")
 
@@ -21,18 +24,47 @@ SAFE_VALUES = {
 
 
 def inspect(client: redis.Redis) -> Durability:
-    """Read the settings that decide durability; a Redis that hides them is not trusted."""
-    try:
-        config = client.config_get("append*")
-        config.update(client.config_get("maxmemory-policy"))
-    except redis.ResponseError:
-        return Durability(("CONFIG GET is refused, so durability cannot be checked",))
-    problems = tuple(
-        f"{name} is {config.get(name, 'unset')!r}, needs {' or '.join(sorted(safe))!r}"
-        for name, safe in SAFE_VALUES.items()
-        if config.get(name) not in safe
-    )
-    return Durability(problems)
+    """Read the settings that decide durability on every node (a cluster's primaries and
+    replicas: a replica promoted by a failover must keep what it was sent); a node that hides
+    them is not trusted. On a cluster, each problem names its node."""
+    nodes = every_node(client)
+    problems: list[str] = []
+    for name, node in nodes:
+        where = f"{name}: " if len(nodes) > 1 else ""
+        try:
+            config = node.config_get("append*")
+            config.update(node.config_get("maxmemory-policy"))
+        except redis.ResponseError:
+            problems.append(f"{where}CONFIG GET is refused, so durability cannot be checked")
+            continue
+        problems += [
+            f"{where}{setting} is {config.get(setting, 'unset')!r}, "
+            f"needs {' or '.join(sorted(safe))!r}"
+            for setting, safe in SAFE_VALUES.items()
+            if config.get(setting) not in safe
+        ]
+    if is_cluster(client):
+        problems += unreplicated(client)
+    return Durability(tuple(problems))
+
+
+def unreplicated(client: redis.Redis) -> list[str]:
+    """The cluster's primaries without a replica online: what they acknowledged dies with
+    them."""
+    cluster = cast(RedisCluster, client)
+    problems = []
+    for node in cluster.get_primaries():
+        info = cast(redis.Redis, cluster.get_redis_connection(node)).info("replication")
+        online = [
+            value
+            for name, value in info.items()
+            if name.startswith("slave")
+            and isinstance(value, dict)
+            and value.get("state") == "online"
+        ]
+        if not online:
+            problems.append(f"{node.name}: a primary without a replica online")
+    return problems
 
 
 class Guard:

@@ -11,7 +11,7 @@ import redis
 from service.moderation.webhooks import about, erased_event
 from service.settings import Settings
 from service.storage import keys
-from service.storage.connection import translate_errors
+from service.storage.connection import every_node, translate_errors
 from service.storage.seen import copy_key
 from service.storage.webhooks import queue_event
 
@@ -104,8 +104,10 @@ class PrivacyStore:
     @translate_errors
     def compact(self) -> bool:
         """Ask Redis to rewrite its append-only file, so erased data leaves the disk too."""
-        try:
-            self._redis.bgrewriteaof()
-        except redis.ResponseError:  # a rewrite is already running; it will not see erased keys
-            return False
-        return True
+        rewritten = True
+        for _, node in every_node(self._redis):
+            try:
+                node.bgrewriteaof()
+            except redis.ResponseError:  # one is running already: it will not see erased keys
+                rewritten = False
+        return rewritten

@@ -9,9 +9,9 @@ import pytest
 
 from service.moderation.access import KeyKind
 from service.storage.apikeys import KeyStore
-from tests.faults.harness import Cluster, ManagedRedis
+from tests.faults.harness import SITE, Cluster, ManagedRedis
 
-SITE = "news.example"
+__all__ = ["SITE"]
 
 
 @pytest.fixture

@@ -23,6 +23,9 @@ from service.storage.connection import connect
 from tests.conftest import free_port
 from tests.factories import part
 
+#: The site every comment of the fault suite belongs to.
+SITE = "news.example"
+
 
 class ManagedRedis:
     """A redis-server on a free port that a test may kill -9 and start again on the same data."""
@@ -228,15 +231,15 @@ def scored_ids(client: redis_lib.Redis, ids: list[str]) -> set[str]:
     """The ids among `ids` whose comment carries a verdict."""
     with client.pipeline(transaction=False) as pipe:
         for comment_id in ids:
-            pipe.hexists(rkeys.comment(part(), comment_id), "scored_at")
+            pipe.hexists(rkeys.comment(part(SITE), comment_id), "scored_at")
         flags = pipe.execute()
     return {comment_id for comment_id, flag in zip(ids, flags, strict=True) if flag}
 
 
 def stored_comment_ids(client: redis_lib.Redis) -> set[str]:
     """Every comment id stored in Redis."""
-    prefix = len(rkeys.comment(part(), ""))
+    prefix = len(rkeys.comment(part(SITE), ""))
     return {
         key.decode()[prefix:]
-        for key in client.scan_iter(match=rkeys.comment(part(), "*"), count=1000)
+        for key in client.scan_iter(match=rkeys.comment(part(SITE), "*"), count=1000)
     }

@@ -85,19 +85,21 @@ def test_fifty_crashes_between_write_and_ack_change_nothing(
         [comment_id] = _add(store, 1, texts[round_ % 3].replace("{n}", str(round_)))
         doomed = worker.Worker(
             survivor.bench,
-            Partitions([CrashAtAck(client, part(), f"doomed-{round_}", settings.reclaim_idle_ms)]),
+            Partitions(
+                [CrashAtAck(client, part(SITE), f"doomed-{round_}", settings.reclaim_idle_ms)]
+            ),
             worker.Batching.of(settings),
         )
         with pytest.raises(SystemExit):
             doomed.run(burst=True)
         crashes += 1
-        written = client.hgetall(rkeys.comment(part(), comment_id))
+        written = client.hgetall(rkeys.comment(part(SITE), comment_id))
         counters = client.hgetall(rkeys.site_counters(SITE))
         queue = client.zrange(rkeys.review_queue(SITE), 0, -1)
 
         survivor.run(burst=True)
 
-        assert client.hgetall(rkeys.comment(part(), comment_id)) == written
+        assert client.hgetall(rkeys.comment(part(SITE), comment_id)) == written
         assert client.hgetall(rkeys.site_counters(SITE)) == counters
         assert client.zrange(rkeys.review_queue(SITE), 0, -1) == queue
     print(f"crashes={crashes} scored={scored_total(client, SITE)} pending={pending(client)}")
@@ -119,9 +121,9 @@ def test_poison_comment_goes_to_dead_letter_and_review_while_others_are_scored(
 
     for _ in range(100):
         w.run(burst=True)
-        if client.xlen(rkeys.dead_letter_stream(part())):
+        if client.xlen(rkeys.dead_letter_stream(part(SITE))):
             break
-    dead = client.xrange(rkeys.dead_letter_stream(part()))
+    dead = client.xrange(rkeys.dead_letter_stream(part(SITE)))
     print(
         f"posted=1001 scored={len(scored_ids(client, ids))} dead={len(dead)} "
         f"pending={pending(client)}"
@@ -130,7 +132,7 @@ def test_poison_comment_goes_to_dead_letter_and_review_while_others_are_scored(
     assert scored_ids(client, ids) == set(ids)
     assert [entry[b"id"].decode() for _, entry in dead] == [poison]
     assert client.zscore(rkeys.review_queue(SITE), poison) is not None
-    assert client.hget(rkeys.comment(part(), poison), "status") == b"pending_review"
+    assert client.hget(rkeys.comment(part(SITE), poison), "status") == b"pending_review"
     assert pending(client) == 0
 
 
