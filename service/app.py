@@ -114,7 +114,7 @@ def _adopt_layout(app: Flask, client: redis.Redis, settings: Settings) -> None:
 def _services(settings: Settings, client: redis.Redis) -> Services:
     guard = Guard(client, settings.accept_data_loss)
     moderation_ = Moderation(
-        CommentStore(client, guard, Retention.of(settings)),
+        CommentStore(client, guard, Retention.of(settings), _replica_wait_ms(settings)),
         CachedKeys(KeyStore(client), settings.key_cache_seconds),
         PrivacyStore(client),
         LearnedStore(client),
@@ -145,6 +145,12 @@ def _services(settings: Settings, client: redis.Redis) -> Services:
         settings.metrics_token,
         settings.akismet_wait_ms / 1000,
     )
+
+
+def _replica_wait_ms(settings: Settings) -> int:
+    """How long a 202 waits for a replica (on a cluster): not at all once the operator
+    accepts data loss."""
+    return 0 if settings.accept_data_loss else settings.replica_wait_ms
 
 
 def _limits_storage(settings: Settings, client: redis.Redis) -> Storage:

@@ -117,6 +117,8 @@ class Settings:
     wait_slots: int = _setting("MODQ_WAIT_SLOTS", _int(0), 8)
     #: How long an Akismet comment-check waits for its verdict, in ms (docs/akismet.md).
     akismet_wait_ms: int = _setting("MODQ_AKISMET_WAIT_MS", _int(0), 800)
+    #: On a cluster, how long a 202 waits for a replica to have the comment (else 503).
+    replica_wait_ms: int = _setting("MODQ_REPLICA_WAIT_MS", _int(0), 1000)
     #: Partitions the keys are spread over (docs/scaling.md); unset: what Redis records, or 1.
     partitions: int | None = _setting("MODQ_PARTITIONS", _int(1), None)
     scoring_workers: int = _setting("MODQ_SCORING_WORKERS", _int(0), 1)

@@ -28,7 +28,7 @@ from service.storage.comment_hash import (
     intake_values,
     read_comment,
 )
-from service.storage.connection import run_script, translate_errors
+from service.storage.connection import run_script_replicated, translate_errors
 from service.storage.durability import Guard
 from service.storage.keys import Part
 from service.storage.verdicts import Outcome, TextReader, VerdictWriter
@@ -87,9 +87,14 @@ class CommentStore(CampaignReads):
     """Reads and writes comments; every multi-key write is one transaction or script."""
 
     def __init__(
-        self, client: redis.Redis, guard: Guard | None = None, retention: Retention = Retention()
+        self,
+        client: redis.Redis,
+        guard: Guard | None = None,
+        retention: Retention = Retention(),
+        replica_wait_ms: int = 0,
     ) -> None:
         self._redis = client
+        self._replica_wait_ms = replica_wait_ms
         self._guard = guard
         self._retention = retention
         self._verdicts = VerdictWriter(client, retention.spam_days * _DAY_S)
@@ -127,7 +132,7 @@ class CommentStore(CampaignReads):
             ]
             args.append(comment.content.ip or "")
             args += intake_values(comment)
-        run_script(self._redis, self._add, script_keys, args)
+        run_script_replicated(self._redis, self._add, script_keys, args, self._replica_wait_ms)
         return comments
 
     @translate_errors

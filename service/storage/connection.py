@@ -12,8 +12,8 @@ from typing import Any, ParamSpec, TypeVar, cast
 import redis
 from redis.backoff import ExponentialBackoff
 from redis.cluster import RedisCluster
-from redis.retry import Retry
 from redis.commands.core import Script
+from redis.retry import Retry
 
 from service.moderation.errors import StorageUnavailableError
 from service.settings import Settings
@@ -103,6 +103,41 @@ def run_script(
         return client.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
     except redis.exceptions.NoScriptError:  # a restarted or flushed Redis
         return script(keys=keys, args=args)
+
+
+class NotReplicated(redis.RedisError):  # type: ignore[misc]
+    """No replica acknowledged a write in time: a failover now could lose it."""
+
+
+def run_script_replicated(
+    client: redis.Redis, script: Script, keys: Sequence[str], args: Sequence[str], wait_ms: int
+) -> Any:
+    """`run_script`, and on a cluster also `WAIT 1` on the same connection of the primary
+    that ran it: the reply comes once a replica has the write too, else NotReplicated.
+    Replication is asynchronous, so without it a primary that dies right after answering
+    takes the write with it (docs/scaling.md: what this buys, and what it cannot)."""
+    if not isinstance(client, RedisCluster) or wait_ms <= 0:
+        return run_script(client, script, keys, args)
+    for attempt in range(2):
+        node = client.get_node_from_key(keys[0])
+        primary = cast(redis.Redis, client.get_redis_connection(node))
+        try:
+            with primary.pipeline(transaction=False) as pipe:
+                pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+                pipe.execute_command("WAIT", 1, wait_ms)
+                reply, replicas = pipe.execute()
+        except redis.exceptions.NoScriptError:
+            primary.script_load(script.script)
+            continue
+        except redis.ResponseError as exc:
+            if attempt or not str(exc).startswith(("MOVED", "ASK")):
+                raise
+            client.nodes_manager.initialize()  # a failover moved the slot: look again
+            continue
+        if int(replicas) < 1:
+            raise NotReplicated(f"no replica of {node.name} acknowledged within {wait_ms} ms")
+        return reply
+    raise NotReplicated("the write could not be placed on its primary")
 
 
 class Sent:

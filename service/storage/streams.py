@@ -6,7 +6,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import redis
 
@@ -68,7 +68,7 @@ class GroupConsumer:
         reply = self._redis.xreadgroup(
             self._group, self.consumer, {self._stream: start}, count=count, block=block_ms
         )
-        return [entry for entry in reply[0][1] if entry[1]] if reply else []
+        return _entries(reply) if reply else []
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ class IntakeStream(GroupConsumer):
                 reply = pipe.execute()[-1]
             self._unacked = []
             if reply:
-                return [entry for entry in reply[0][1] if entry[1]]
+                return _entries(reply)
         return self._read(">", count, block_ms)
 
     def _queue_ack(self, pipe: redis.client.Pipeline) -> None:
@@ -229,6 +229,22 @@ class Partitions(Generic[C]):
         self.current = self.consumers[self._turn]
         self._turn = (self._turn + 1) % count
         return take(self.current, block_ms)
+
+
+def _entries(reply: Any) -> list[Entry]:
+    """The entries of a one-stream XREADGROUP reply (a list of [stream, entries], or a dict
+    of them as redis-py's cluster pipeline gives it), deleted ones left out."""
+    entries = next(iter(reply.values())) if isinstance(reply, dict) else reply[0][1]
+    if entries and isinstance(entries[0], dict | list) and len(entries[0]) == 1:
+        entries = entries[0]  # a RESP3-shaped map nested once more
+    return [(entry_id, _fields(fields)) for entry_id, fields in entries if fields]
+
+
+def _fields(fields: Any) -> dict[bytes, bytes]:
+    """An entry's fields as a dict (the cluster pipeline leaves them a flat list)."""
+    if isinstance(fields, dict):
+        return fields
+    return dict(zip(fields[::2], fields[1::2], strict=True))
 
 
 def _decision(entry_id: bytes, fields: dict[bytes, bytes]) -> DecisionEntry:
