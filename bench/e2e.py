@@ -127,7 +127,7 @@ def stamps(client: redis.Redis, ids: list[str], *fields: str) -> list[list[float
     for start in range(0, len(ids), 1000):
         with client.pipeline(transaction=False) as pipe:
             for comment_id in ids[start : start + 1000]:
-                pipe.hmget(keys.comment(comment_id), fields)
+                pipe.hmget(keys.comment(keys.partition(ingest.SITE), comment_id), fields)
             out += [[float(v) if v else None for v in row] for row in pipe.execute()]
     return out
 

@@ -179,7 +179,7 @@ def test_a_recheck_answers_from_the_stored_comment_and_stores_no_copy(
 
 
 def _stored(redis: redis_lib.Redis) -> int:
-    return len(list(redis.scan_iter(match=rkeys.comment("*"))))
+    return len(list(redis.scan_iter(match=rkeys.comment(part(SITE), "*"))))
 
 
 @pytest.mark.usefixtures("scoring")
