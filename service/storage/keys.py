@@ -15,20 +15,37 @@ from collections.abc import Callable
 from datetime import date
 from typing import NewType
 
+from redis.crc import key_slot
+
 PREFIX = "modq"
 
 #: A partition's hash tag, e.g. "{p3}".
 Part = NewType("Part", str)
 
+#: Redis Cluster's hash slots.
+SLOTS = 16_384
 _partitions = 1
+_tags: list[Part] = []
 
 
 def use_partitions(count: int) -> None:
     """Set how many partitions this process's keys are spread over (the layout's count)."""
-    global _partitions
+    global _partitions, _tags
     if count < 1:
         raise ValueError("there is at least one partition")
-    _partitions = count
+    _partitions, _tags = count, [_tag(n, count) for n in range(count)]
+
+
+def _tag(n: int, count: int) -> Part:
+    """Partition n's hash tag: `{pN}`, or `{pN.K}` with the first K that puts it in the n-th
+    of `count` equal ranges of Redis Cluster's 16,384 slots, so that shards holding equal
+    ranges (as `redis-cli --cluster create` makes them) hold equal numbers of partitions."""
+    low, high = n * SLOTS // count, (n + 1) * SLOTS // count
+    name, k = f"p{n}", 0
+    while not low <= key_slot(name.encode()) < high:
+        k += 1
+        name = f"p{n}.{k}"
+    return Part(f"{{{name}}}")
 
 
 def partition_count() -> int:
@@ -38,12 +55,12 @@ def partition_count() -> int:
 
 def partition(site: str) -> Part:
     """The partition of a site: its keys and its comments' keys carry this tag."""
-    return Part(f"{{p{zlib.crc32(site.encode()) % _partitions}}}")
+    return _tags[zlib.crc32(site.encode()) % _partitions]
 
 
 def partitions() -> list[Part]:
     """Every partition, in order."""
-    return [Part(f"{{p{n}}}") for n in range(_partitions)]
+    return list(_tags)
 
 
 #: The tag of the keys of no site: API keys and their index.
@@ -61,7 +78,7 @@ def every_site(key: Callable[[str], str]) -> tuple[str, re.Pattern[str]]:
     regex whose one group is the site in a key found."""
     prefix, suffix = key("\0").replace(partition("\0"), "\1", 1).split("\0")
     pattern = (prefix + "*" + suffix).replace("\1", "*")
-    found = (re.escape(prefix) + "(.+)" + re.escape(suffix)).replace("\1", r"\{p\d+\}")
+    found = (re.escape(prefix) + "(.+)" + re.escape(suffix)).replace("\1", r"\{p[\d.]+\}")
     return pattern, re.compile(found + "$")
 
 
@@ -232,3 +249,6 @@ def webhooks_due(part: Part) -> str:
     """Sorted set of a partition's sites with webhook events to deliver, by when to try next
     (Unix s)."""
     return f"{PREFIX}:{part}:webhooks:due"
+
+
+use_partitions(1)
