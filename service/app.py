@@ -90,6 +90,10 @@ def create_app(settings: Settings | None = None, client: redis.Redis | None = No
     return app
 
 
+#: Answered without the layout (a Redis down at start is what they report).
+HEALTH_PATHS = ("/healthz", "/readyz")
+
+
 def _adopt_layout(app: Flask, client: redis.Redis, settings: Settings) -> None:
     """Use the partition count Redis records. A Redis down at start is asked again before
     each request until it answers (they get the usual 503 meanwhile); a layout other than
@@ -102,7 +106,8 @@ def _adopt_layout(app: Flask, client: redis.Redis, settings: Settings) -> None:
     adopted: list[int] = []
 
     def adopt_first() -> None:
-        if not adopted:
+        # Health answers say what is wrong with Redis; they need no layout for it.
+        if not adopted and request.path not in HEALTH_PATHS:
             try:
                 adopted.append(adopt(client, settings.partitions))
             except redis.RedisError as exc:

@@ -36,6 +36,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.fixture(autouse=True)
+def _one_partition() -> None:
+    """Each test starts with one partition, what a fresh Redis records (the cluster tests set
+    more, and processes in the fault suites adopt what their Redis records)."""
+    rkeys.use_partitions(1)
+
+
 @pytest.fixture(scope="session")
 def redis_server(
     tmp_path_factory: pytest.TempPathFactory,

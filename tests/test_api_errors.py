@@ -11,8 +11,9 @@ import redis as redis_lib
 from flask import Flask
 from flask.testing import FlaskClient
 
+from service.storage import keys as rkeys
 from tests.conftest import Keys
-from tests.factories import comment_body
+from tests.factories import comment_body, part
 
 ERROR_KEYS = {"code", "status", "message"}
 
@@ -45,7 +46,7 @@ def test_malformed_bodies_are_refused(
     )
 
     _assert_error(response, code)
-    assert redis.xlen("modq:intake") == 0
+    assert redis.xlen(rkeys.intake_stream(part("news"))) == 0
 
 
 BAD_FIELDS: dict[str, tuple[dict[str, Any], str]] = {
@@ -94,7 +95,7 @@ def test_invalid_comments_name_the_field(
 
     _assert_error(response, 422)
     assert field in response.json["errors"]["json"]
-    assert redis.xlen("modq:intake") == 0
+    assert redis.xlen(rkeys.intake_stream(part("news"))) == 0
 
 
 def test_a_422_says_which_part_of_the_request_is_invalid_and_as_what(
@@ -236,7 +237,8 @@ def test_invisible_controls_are_stripped_from_author_names(
     )
 
     assert response.status_code == 202
-    assert redis.hget(f"modq:comment:{response.json['id']}", "name").decode() == stored
+    name = redis.hget(rkeys.comment(part("news"), response.json["id"]), "name")
+    assert name.decode() == stored
 
 
 def test_a_name_of_only_invisible_characters_is_422(client: FlaskClient, keys: Keys) -> None:
@@ -261,7 +263,7 @@ def test_one_byte_over_each_limit_is_422(
     assert at_limit.status_code == 202
     _assert_error(over, 422)
     assert field in over.json["errors"]["json"]
-    assert redis.xlen("modq:intake") == 1
+    assert redis.xlen(rkeys.intake_stream(part("news"))) == 1
 
 
 def test_script_in_a_body_comes_back_as_inert_json(client: FlaskClient, keys: Keys) -> None:

@@ -8,6 +8,7 @@ import redis as redis_lib
 from flask.testing import FlaskClient
 
 from service.moderation.comments import Author, NewComment
+from service.storage import keys as rkeys
 from service.storage.comments import CommentStore
 from tests.conftest import Keys
 from tests.factories import comment_body
@@ -15,12 +16,15 @@ from tests.factories import comment_body
 PER_SITE = 1000
 
 
-def _snapshot(redis: redis_lib.Redis, site_ids: list[str]) -> list[object]:
+def _snapshot(redis: redis_lib.Redis, site: str, site_ids: list[str]) -> list[object]:
+    part = rkeys.partition(site)
     with redis.pipeline(transaction=False) as pipe:
         for comment_id in site_ids:
-            pipe.dump(f"modq:comment:{comment_id}")
-            pipe.get(f"modq:ip:{comment_id}")
-        return list(pipe.execute())
+            pipe.dump(rkeys.comment(part, comment_id))
+            pipe.get(rkeys.comment_ip(part, comment_id))
+        found = list(pipe.execute())
+    assert all(found), "every comment and its IP are there to compare"
+    return found
 
 
 def _fill(store: CommentStore, site: str) -> list[str]:
@@ -38,7 +42,7 @@ def test_other_sites_comments_are_404_on_every_endpoint(
     a_ids, b_ids = _fill(store, "a.example"), _fill(store, "b.example")
     drain(approve_below=0.0, reject_above=1.0)
     site_a, mod_a = keys.site("a.example"), keys.moderator("a.example")
-    before = _snapshot(redis, b_ids)
+    before = _snapshot(redis, "b.example", b_ids)
 
     codes: dict[str, set[int]] = {"read": set(), "review": set(), "decide": set(), "erase": set()}
     for comment_id in b_ids:
@@ -63,7 +67,7 @@ def test_other_sites_comments_are_404_on_every_endpoint(
     assert {r["error"]["code"] for r in results["results"]} == {404}
     assert erase_by_email.json == {"erased": 0}
     assert queue_ids == a_ids, "site A's queue holds exactly site A's comments"
-    assert _snapshot(redis, b_ids) == before, "site B's comments are unchanged"
+    assert _snapshot(redis, "b.example", b_ids) == before, "site B's comments are unchanged"
 
 
 def _all_queue_ids(client: FlaskClient, moderator: dict[str, str]) -> list[str]:
