@@ -12,7 +12,7 @@ from service.app import create_app
 from service.settings import Settings
 from service.storage import server as redis_server
 from service.storage.connection import connect
-from service.storage.durability import inspect
+from service.storage.durability import UNSAFE_TTL_S, Guard, inspect
 from tests.conftest import Keys, free_port
 from tests.factories import comment_body
 
@@ -72,3 +72,27 @@ def test_accepting_data_loss_is_explicit_and_still_reported(
     assert ready.status_code == 200
     assert ready.json["checks"]["durability"]["accepted_data_loss"] is True
     assert ready.json["checks"]["durability"]["safe"] is False
+
+
+def test_an_unsafe_finding_is_read_again_soon_a_safe_one_later(careless_redis_url: str) -> None:
+    client = connect(careless_redis_url)
+    now = [100.0]
+    guard = Guard(client, accept_data_loss=False, ttl_s=5.0, clock=lambda: now[0])
+    assert not guard.current().safe
+    try:
+        client.config_set("appendonly", "yes")
+        client.config_set("appendfsync", "always")
+        client.config_set("maxmemory-policy", "noeviction")
+        now[0] += UNSAFE_TTL_S / 2
+        assert not guard.current().safe  # still the kept finding
+        now[0] += UNSAFE_TTL_S
+        assert guard.current().safe  # fixed: writes resume without waiting ttl_s
+        client.config_set("appendfsync", "everysec")
+        now[0] += UNSAFE_TTL_S * 2
+        assert guard.current().safe  # a safe finding is kept its full ttl_s
+        now[0] += 5.0
+        assert not guard.current().safe
+    finally:
+        client.config_set("appendonly", "no")
+        client.config_set("appendfsync", "everysec")
+        client.config_set("maxmemory-policy", "allkeys-lru")

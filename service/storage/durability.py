@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import cast
 
 import redis
@@ -67,19 +68,32 @@ def unreplicated(client: redis.Redis) -> list[str]:
     return problems
 
 
+#: How long an unsafe finding is kept before Redis is asked again.
+UNSAFE_TTL_S = 0.5
+
+
 class Guard:
     """Refuses writes to a Redis that could lose them, unless the operator accepted that."""
 
-    def __init__(self, client: redis.Redis, accept_data_loss: bool, ttl_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        accept_data_loss: bool,
+        ttl_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client = client
         self.accept_data_loss = accept_data_loss
         self._ttl_s = ttl_s
+        self._clock = clock
         self._checked: tuple[float, Durability] | None = None
 
     def current(self) -> Durability:
-        """The durability of the Redis, re-read at most every `ttl_s` seconds."""
-        now = time.monotonic()
-        if self._checked is None or now - self._checked[0] > self._ttl_s:
+        """The durability of the Redis, re-read at most every `ttl_s` seconds, or every
+        UNSAFE_TTL_S while it is unsafe: writes resume soon after it is fixed (a cluster's
+        replica back online after a failover, say)."""
+        now = self._clock()
+        if self._checked is None or now - self._checked[0] > self._ttl(self._checked[1]):
             durability = inspect(self._client)
             if not durability.safe:
                 log.warning(
@@ -89,6 +103,9 @@ class Guard:
                 )
             self._checked = (now, durability)
         return self._checked[1]
+
+    def _ttl(self, durability: Durability) -> float:
+        return self._ttl_s if durability.safe else min(self._ttl_s, UNSAFE_TTL_S)
 
     def before_write(self) -> None:
         """Raise StorageUnavailableError if an acknowledged write could be lost."""
