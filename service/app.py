@@ -16,6 +16,7 @@ from limits.storage import RedisClusterStorage, RedisStorage, Storage
 from service import logs
 from service.api import (
     akismet,
+    akismet_figures,
     comments,
     errors,
     health,
@@ -48,6 +49,8 @@ from service.storage.webhooks import WebhookStore
 from service.webhook_sender import resolve
 
 log = logging.getLogger("modq.api")
+
+assert akismet_figures.blp is akismet.blp  # imported for the routes it adds
 
 
 class _Flask(Flask):
@@ -82,7 +85,8 @@ def create_app(settings: Settings | None = None, client: redis.Redis | None = No
     for module in (comments, moderation, privacy, webhooks, health, metrics):
         api.register_blueprint(module.blp)
     app.register_blueprint(review.blp)  # a page, not an API operation: kept out of OpenAPI
-    app.register_blueprint(akismet.blp)  # Akismet's protocol: plain text, its own spec
+    # Akismet's protocol: plain text, its own spec (akismet_figures adds its figures' routes).
+    app.register_blueprint(akismet.blp)
     errors.register(app)
     if log.isEnabledFor(logging.INFO):  # the timer only feeds the request log line
         app.before_request(_start_timer)

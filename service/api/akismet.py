@@ -3,22 +3,19 @@ requests, plain-text answers, so that an existing Akismet client only changes it
 
 The key is a modq site key, in either form (`modq keys create --site S --akismet` makes the
 12-character one WordPress's Akismet plugin insists on), sent as `api_key`/`key` or as the
-first label of the host name. docs/akismet.md says what maps to what.
+first label of the host name. docs/akismet.md says what maps to what. The figures' routes
+(usage-limit, key-sites, get-stats) are in akismet_figures.py, on this blueprint.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import re
-from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, request
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, validate
 from werkzeug.exceptions import HTTPException
 
 from service.api.comments import scored_in_time
@@ -35,7 +32,6 @@ from service.moderation.comments import (
     NewComment,
 )
 from service.moderation.errors import AuthenticationError, ModqError, StorageUnavailableError
-from service.moderation.stats import MAX_DAYS, DayStats, month_span, span, total
 
 log = logging.getLogger("modq.api")
 
@@ -82,22 +78,7 @@ class CommentForm(Schema):
     guid = Text(32, load_default="", validate=validate.Regexp(COMMENT_ID))
 
 
-class KeySitesArgs(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    month = fields.Date(format="%Y-%m", load_default=None)
-    filter = Text(2048, load_default="")
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
-    order = fields.String(
-        load_default="total",
-        validate=validate.OneOf(["total", "spam", "ham", "missed_spam", "false_positives"]),
-    )
-    limit = fields.Integer(load_default=500, validate=validate.Range(min=0, max=10_000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**9))
-
-
-_COMMENT_FORM, _KEY_SITES_ARGS = CommentForm(), KeySitesArgs()
+_COMMENT_FORM = CommentForm()
 
 
 class Invalid(Exception):
@@ -109,21 +90,21 @@ def verify_key() -> Response:
     """`valid` for a live modq site key (the `blog` is not checked: a key names its site).
     The key verified is `key` when sent: WordPress's Akismet plugin sends the key to verify
     as `key` and adds its stored key as `api_key` to every request."""
-    _site(request.values.get("key", ""))
-    return _text("valid")
+    site_of(request.values.get("key", ""))
+    return text("valid")
 
 
 @blp.route("/1.1/test", methods=["GET", "POST"])
 def connectivity() -> Response:
     """`connected`: what WordPress's Akismet settings page asks to show it can reach us."""
-    return _text("connected")
+    return text("connected")
 
 
 @blp.route("/1.1/get-subscription", methods=["POST"])
 def get_subscription() -> Response:
     """The key's account as WordPress's Akismet settings page reads it: active, no limit."""
-    principal = _site(request.values.get("key", ""))
-    return _json(
+    principal = site_of(request.values.get("key", ""))
+    return as_json(
         {
             "status": "active",
             "account_type": "modq",
@@ -139,47 +120,8 @@ def get_subscription() -> Response:
 def deactivate() -> Response:
     """`deactivated`: the plugin says so when its key is removed (modq keeps the key: revoke
     it with `modq keys revoke`)."""
-    _site(request.values.get("key", ""))
-    return _text("deactivated")
-
-
-@blp.route("/1.1/get-stats", methods=["POST"])
-def get_stats() -> Response:
-    """The site's spam, ham, missed spam, false positives and accuracy (a percentage) over
-    `from` (60-days, 6-months or all: the year and a month modq keeps), broken down by day,
-    month or year."""
-    principal = _site(request.values.get("key", ""))
-    asked = request.values.get("from", "6-months")
-    span_days, label = _STATS_SPANS.get(asked, _STATS_SPANS["6-months"])
-    today = datetime.now(UTC).date()
-    found = services().moderation.usage(principal, span(today - timedelta(days=span_days), today))
-    groups: dict[str, list[DayStats]] = {}
-    for day in found:
-        groups.setdefault(label(day.day), []).append(day)
-    breakdown = {
-        name: {**_akismet_counts(total(days, days[0].day)), "da": f"{days[0].day:%Y-%m-%d}"}
-        for name, days in sorted(groups.items(), reverse=True)
-    }
-    return _json({**_akismet_counts(total(found, found[0].day)), "breakdown": breakdown})
-
-
-#: get-stats' spans: days back from today, and how days are grouped.
-_STATS_SPANS: dict[str, tuple[int, Callable[[date], str]]] = {
-    "60-days": (59, lambda day: f"{day:%Y-%m-%d}"),
-    "6-months": (182, lambda day: f"{day:%Y-%m}"),
-    "all": (MAX_DAYS - 1, lambda day: f"{day:%Y}"),
-}
-
-
-def _akismet_counts(stats: DayStats) -> dict[str, Any]:
-    accuracy = stats.accuracy
-    return {
-        "spam": stats.spam + stats.rejected,
-        "ham": stats.approved,
-        "missed_spam": stats.missed_spam,
-        "false_positives": stats.false_positives,
-        "accuracy": 100.0 if accuracy is None else round(accuracy * 100, 2),
-    }
+    site_of(request.values.get("key", ""))
+    return text("deactivated")
 
 
 @blp.route("/1.1/comment-check", methods=["POST"])
@@ -187,7 +129,7 @@ def comment_check() -> Response:
     """Store and score the comment like any other, and answer from its verdict. A recheck
     (`recheck_reason`) of a comment modq has answers from that comment as it stands now,
     moderators' decisions included, and stores no copy."""
-    principal, (content, form) = _site(), _comment()
+    principal, (content, form) = site_of(), _comment()
     if not content.ip:
         raise _BadForm("Missing required field: user_ip.")
     wired = services()
@@ -200,18 +142,18 @@ def comment_check() -> Response:
         comment = scored_in_time(principal, comment.id, wired.akismet_wait_s) or comment
     headers = {"X-akismet-guid": comment.id}
     if form["user_role"].strip().lower() in _TRUSTED_ROLES:
-        return _text("false", headers)
+        return text("false", headers)
     if comment.status in (CommentStatus.SPAM, CommentStatus.REJECTED):
         if comment.status is CommentStatus.SPAM and (comment.score or 0) >= DISCARD_FROM:
             headers["X-akismet-pro-tip"] = "discard"
-        return _text("true", headers)
+        return text("true", headers)
     if comment.status is CommentStatus.APPROVED:
-        return _text("false", headers)
+        return text("false", headers)
     # Held, or not scored in time. WordPress's wp-cron retry after an outage publishes a
     # comment on "false": it gets an answer that is neither, so that the comment stays
     # pending and is asked about again (every 20 minutes) until a moderator decides.
     headers[HELD_HEADER] = HELD
-    return _text(HELD_BODY if recheck == RETRY else "false", headers)
+    return text(HELD_BODY if recheck == RETRY else "false", headers)
 
 
 @blp.route("/1.1/submit-spam", methods=["POST"])
@@ -227,68 +169,15 @@ def submit_ham() -> Response:
 
 
 def _report(decision: Decision) -> Response:
-    principal, (content, form) = _site(), _comment()
+    principal, (content, form) = site_of(), _comment()
     comment = services().moderation.report(principal, content, decision, form["guid"])
-    return _text(THANKS, {"X-akismet-guid": comment.id})
-
-
-@blp.route("/1.2/usage-limit", methods=["GET", "POST"])
-def usage_limit() -> Response:
-    """This month's comment checks (comments scored); modq sets no monthly limit."""
-    principal = _site()
-    today = datetime.now(UTC).date()
-    month = _month_of(principal, today.replace(day=1), today)
-    body = {"limit": "none", "usage": month.received, "percentage": "0", "throttled": False}
-    return _json(body)
-
-
-@blp.route("/1.2/key-sites", methods=["GET", "POST"])
-def key_sites() -> Response:
-    """The key's site with its month's figures, as JSON or CSV (a key names one site)."""
-    principal = _site()
-    try:
-        args = _KEY_SITES_ARGS.load(request.values.to_dict())
-    except ValidationError as error:
-        return _bad(f"Invalid field: {next(iter(error.messages))}.")
-    today = datetime.now(UTC).date()
-    first = args["month"] or today.replace(day=1)
-    month_name = f"{first:%Y-%m}"
-    stats = _month_of(principal, first, today)
-    rows = [] if args["filter"] not in principal.site else [_site_row(principal.site, stats)]
-    page = rows[args["offset"] : args["offset"] + args["limit"]]
-    if args["format"] == "csv":
-        out = io.StringIO()
-        out.write(
-            f"Active sites for {principal.key_id} during {month_name} "
-            f"(limit:{args['limit']}, offset: {args['offset']}, total: {len(rows)})\n"
-        )
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(
-            ["Site", "Total API Calls", "Spam", "Ham", "Missed Spam", "False Positives"]
-            + ["Is Revoked"]
-        )
-        for row in page:
-            writer.writerow([*list(row.values())[:6], "false"])
-        return Response(out.getvalue(), 200, mimetype="text/csv")
-    return _json(
-        {month_name: page, "limit": args["limit"], "offset": args["offset"], "total": len(rows)}
-    )
-
-
-def _month_of(principal: Principal, first: date, today: date) -> DayStats:
-    return total(services().moderation.usage(principal, month_span(first, today)), first)
-
-
-def _site_row(site: str, month: DayStats) -> dict[str, Any]:
-    counts = _akismet_counts(month)
-    del counts["accuracy"]
-    return {"site": site, "api_calls": month.received, **counts, "is_revoked": False}
+    return text(THANKS, {"X-akismet-guid": comment.id})
 
 
 # Request ---------------------------------------------------------------------------------
 
 
-def _site(key: str = "") -> Principal:
+def site_of(key: str = "") -> Principal:
     """The site of `key` if given, else of the request's key: `api_key` or `key` in the form
     or query, else the first label of the host name (Akismet's older form)."""
     key = key or request.values.get("api_key") or request.values.get("key") or ""
@@ -353,16 +242,16 @@ class _BadForm(Exception):
     """A required field is missing or a field is malformed."""
 
 
-def _text(body: str, headers: dict[str, str] | None = None, status: int = 200) -> Response:
+def text(body: str, headers: dict[str, str] | None = None, status: int = 200) -> Response:
     return Response(body, status, headers, mimetype="text/plain")
 
 
-def _json(body: dict[str, Any]) -> Response:
+def as_json(body: dict[str, Any]) -> Response:
     return Response(json.dumps(body), 200, mimetype="application/json")
 
 
-def _bad(why: str) -> Response:
-    return _text(why, {"X-akismet-debug-help": why}, 400)
+def bad(why: str) -> Response:
+    return text(why, {"X-akismet-debug-help": why}, 400)
 
 
 @blp.errorhandler(Exception)
@@ -370,20 +259,20 @@ def _akismet_error(error: Exception) -> Response:
     """Every failure in Akismet's shape: a plain-text body and `X-akismet-debug-help`."""
     if isinstance(error, Invalid | AuthenticationError):
         # As Akismet answers a bad key: 200 and `invalid`, which its clients look for.
-        return _text("invalid", {"X-akismet-debug-help": "We were unable to verify your key."})
+        return text("invalid", {"X-akismet-debug-help": "We were unable to verify your key."})
     if isinstance(error, _BadForm):
-        return _bad(str(error))
+        return bad(str(error))
     if isinstance(error, RateLimited):
         why = error.description or "too many requests"
-        return _text(why, {**error.data["headers"], "X-akismet-debug-help": why}, 429)
+        return text(why, {**error.data["headers"], "X-akismet-debug-help": why}, 429)
     if isinstance(error, StorageUnavailableError):
         why = "storage is unavailable; nothing was accepted, retry later"
-        return _text(why, {"Retry-After": "2", "X-akismet-debug-help": why}, 503)
+        return text(why, {"Retry-After": "2", "X-akismet-debug-help": why}, 503)
     if isinstance(error, ModqError):
         code, why = domain_error(error)
-        return _text(why, {"X-akismet-debug-help": why}, code)
+        return text(why, {"X-akismet-debug-help": why}, code)
     if isinstance(error, HTTPException):
         why = error.description or error.name
-        return _text(why, {"X-akismet-debug-help": why}, error.code or 400)
+        return text(why, {"X-akismet-debug-help": why}, error.code or 400)
     log.error("event=akismet.unhandled error=%s", type(error).__name__)
-    return _text("internal error; it has been logged", status=500)
+    return text("internal error; it has been logged", status=500)
