@@ -122,6 +122,23 @@ def _settle(client: redis_lib.Redis, site: str, ids: list[str], procs: Processes
     raise AssertionError(f"of {len(ids)} acknowledged: found={found} scored={scored}\n{logs}")
 
 
+def _every_acknowledged_scored(
+    client: redis_lib.Redis, result: LoadResult, procs: Processes
+) -> None:
+    """Every 202 is stored and scored, and the clients saw nothing but 202 and 503; print
+    the counts."""
+    accepted = result.accepted
+    _settle(client, SITE, accepted, procs)
+    found, scored = _found_and_scored(client, SITE, accepted)
+    print(
+        f"posted={len(accepted) + sum(result.refused.values())} acknowledged={len(accepted)} "
+        f"refused={result.refused} found={found} scored={scored} "
+        f"stored={_stored(client, SITE)} verdicts={_verdicts(client, SITE)}"
+    )
+    assert set(result.refused) <= {503}, result.refused
+    assert len(accepted) > 100 and found == scored == len(accepted)
+
+
 def _primary_of(cluster: Cluster, site: str) -> int:
     client = _client(cluster)
     node = client.get_node_from_key(rkeys.intake_stream(rkeys.partition(site)))
@@ -154,18 +171,8 @@ def test_a_primary_killed_under_load_loses_nothing_acknowledged(
     [result] = box  # type: ignore[misc]
 
     client = _client(cluster)
-    accepted = result.accepted
-    _settle(client, SITE, accepted, modq)
-    found, scored = _found_and_scored(client, SITE, accepted)
-    stored, verdicts = _stored(client, SITE), _verdicts(client, SITE)
-    print(
-        f"posted={len(accepted) + sum(result.refused.values())} acknowledged={len(accepted)} "
-        f"refused={result.refused} found={found} scored={scored} stored={stored} "
-        f"verdicts={verdicts}"
-    )
-    assert set(result.refused) <= {503}, result.refused
+    _every_acknowledged_scored(client, result, modq)
     assert result.refused, "the failover window was seen (503s)"
-    assert len(accepted) > 100 and found == scored == len(accepted)
     wait_until(
         "a verdict for every stored comment",
         lambda: _verdicts(client, SITE) == _stored(client, SITE),
@@ -248,16 +255,7 @@ def test_a_manual_failover_under_load_loses_nothing_acknowledged(
     thread.join()
     [result] = box  # type: ignore[misc]
 
-    client = _client(cluster)
-    accepted = result.accepted
-    _settle(client, SITE, accepted, modq)
-    found, scored = _found_and_scored(client, SITE, accepted)
-    print(
-        f"posted={len(accepted) + sum(result.refused.values())} acknowledged={len(accepted)} "
-        f"refused={result.refused} found={found} scored={scored}"
-    )
-    assert set(result.refused) <= {503}, result.refused
-    assert len(accepted) > 100 and found == scored == len(accepted)
+    _every_acknowledged_scored(_client(cluster), result, modq)
 
 
 @pytest.fixture
