@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.wordpress.harness import Process, http, spawn, wait_for
+from tests.wordpress.harness import Process, http, modq_cli, spawn, wait_for
 
 SITE = "news.example"
 BLOG = "https://news.example"
@@ -78,15 +77,7 @@ class Modq:
     moderator: str = ""
 
     def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "service", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        return done.stdout.strip()
+        return modq_cli(self.env, *args)
 
     def moderation(self, path: str, token: str = "", **params: str) -> Any:
         """GET /v1/moderation/<path> as SITE's moderator: the JSON answer."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from tests.akismet.conftest import (
     Modq,
     new_author,
 )
+from tests.debian import require
 
 MODULE = Path("/usr/share/perl5/Net/Akismet.pm")
 PACKAGE = "libnet-akismet-perl"
@@ -30,24 +30,9 @@ URL = "https://news.example/"
 WRONG_KEY = "abcdefabcdef"
 
 
-def _install() -> None:
-    """apt-get install Net::Akismet if it is missing (as root), as the WordPress suite does."""
-    if not MODULE.exists() and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", PACKAGE], check=True, env=env, capture_output=True
-        )
-
-
 @pytest.fixture(scope="module", autouse=True)
 def net_akismet() -> None:
-    _install()
-    if not MODULE.exists() or not shutil.which("perl"):
-        message = f"the Net::Akismet suite needs Debian's {PACKAGE} (apt-get install {PACKAGE})"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require({PACKAGE: MODULE}, "the Net::Akismet suite")
 
 
 @dataclass

@@ -9,7 +9,6 @@ this test's own (`http_api_debug`) and printed (`pytest -s`).
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.parse
 import urllib.request
@@ -19,13 +18,13 @@ from typing import Any
 
 import pytest
 
+from tests.debian import require
 from tests.wordpress.harness import (
     ADMIN_PASSWORD,
+    PACKAGES,
     SITE,
     Stack,
     http,
-    install_packages,
-    missing_packages,
     wait_for,
 )
 
@@ -75,13 +74,7 @@ add_action( 'http_api_debug', function ( $response, $context, $class, $args, $ur
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    install_packages()
-    missing = missing_packages()
-    if missing:
-        message = f"the WordPress suite needs Debian's {' '.join(missing)} (apt-get install)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require(PACKAGES, "the WordPress suite")
     running = Stack(tmp_path_factory.mktemp("wordpress-akismet"), akismet=True)
     try:
         running.start()

@@ -57,21 +57,6 @@ add_filter( 'pre_wp_mail', function ( $sent, $mail ) {
 """
 
 
-def missing_packages() -> list[str]:
-    return [name for name, marker in PACKAGES.items() if not marker.exists()]
-
-
-def install_packages() -> None:
-    """apt-get install what is missing (as root), as the browser tests install Chromium."""
-    missing = missing_packages()
-    if missing and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", *missing], check=True, env=env, capture_output=True
-        )
-
-
 @dataclass
 class Process:
     name: str
@@ -135,6 +120,19 @@ def http(
             return answer.status, answer.read().decode(errors="replace")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(errors="replace")
+
+
+def modq_cli(env: dict[str, str], *args: str) -> str:
+    """Run a `modq` command with `env` (its Redis) and return what it printed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "service", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stdout.strip()
 
 
 @dataclass
@@ -243,14 +241,7 @@ class Stack:
             self.processes.remove(process)
 
     def modq_cli(self, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "service", *args],
-            env=self.modq_env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return done.stdout.strip()
+        return modq_cli(self.modq_env, *args)
 
     # WordPress ----------------------------------------------------------------------------
 

@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
+from tests.debian import require
 from tests.test_review_page import CHROMIUM, CHROMIUM_ARGS, needs_browser, sync_playwright
 from tests.wordpress.harness import (
     ADMIN_PASSWORD,
+    PACKAGES,
     Stack,
-    install_packages,
-    missing_packages,
     wait_for,
 )
 
@@ -51,13 +51,7 @@ HELD = {
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    install_packages()
-    missing = missing_packages()
-    if missing:
-        message = f"the WordPress suite needs Debian's {' '.join(missing)} (apt-get install)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require(PACKAGES, "the WordPress suite")
     running = Stack(tmp_path_factory.mktemp("wordpress"))
     try:
         running.start()
